@@ -1,0 +1,62 @@
+"""The order domain's errors: every interface maps these to its own responses in one place."""
+
+
+class OrderError(Exception):
+    """Base of every refusal by the order domain. `code` is stable and machine-readable."""
+
+    code = "order_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidOrder(OrderError):
+    """The request itself is malformed: no lines, a quantity below 1."""
+
+    code = "invalid_order"
+
+
+class ProductUnavailable(OrderError):
+    """A line names a product that does not exist or is not for sale."""
+
+    code = "product_unavailable"
+
+    def __init__(self, product_ids: list[int]) -> None:
+        super().__init__(f"Unknown or inactive product(s): {', '.join(map(str, product_ids))}.")
+        self.product_ids = product_ids
+
+
+class InsufficientStock(OrderError):
+    code = "insufficient_stock"
+
+    def __init__(self, sku: str, requested: int, available: int) -> None:
+        super().__init__(f"Not enough stock for {sku}: requested {requested}, {available} left.")
+        self.sku = sku
+        self.requested = requested
+        self.available = available
+
+
+class IdempotencyKeyReused(OrderError):
+    """The idempotency key was used before for an order with other lines."""
+
+    code = "idempotency_key_reused"
+
+
+class InvalidTransition(OrderError):
+    code = "invalid_transition"
+
+    def __init__(self, from_status: str, to_status: str) -> None:
+        super().__init__(f"An order cannot move from {from_status!r} to {to_status!r}.")
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+class TransitionNotPermitted(OrderError):
+    """The actor may not make this move (customers may only pay for or cancel their own)."""
+
+    code = "transition_not_permitted"
+
+
+class OrderNotFound(OrderError):
+    code = "order_not_found"

@@ -1,0 +1,207 @@
+"""The only code that writes orders, stock and events. Interfaces call these and stay thin."""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from users.models import User
+
+from .events import order_event_record
+from .exceptions import (
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidOrder,
+    InvalidTransition,
+    OrderNotFound,
+    ProductUnavailable,
+    TransitionNotPermitted,
+)
+from .models import Order, OrderEvent, OrderLine, Product
+
+# The largest quantity the database column holds (PostgreSQL integer).
+MAX_LINE_QUANTITY = 2_147_483_647
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+CENT = Decimal("0.01")
+
+# Moves a customer may make on their own order; the rest are staff's (or the system's).
+CUSTOMER_TRANSITIONS = frozenset({Order.Status.PAID, Order.Status.CANCELLED})
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    """One requested line: which product and how many."""
+
+    product_id: int
+    quantity: int
+
+
+def _normalise_lines(lines: Iterable[LineItem]) -> list[LineItem]:
+    """Validate, merge repeated products, and sort by product id (the lock order)."""
+    merged: dict[int, int] = {}
+    for line in lines:
+        for name, value in (("product_id", line.product_id), ("quantity", line.quantity)):
+            if type(value) is not int:
+                raise InvalidOrder(f"{name} must be an integer, not {value!r}.")
+        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
+            raise InvalidOrder(f"quantity must be between 1 and {MAX_LINE_QUANTITY}.")
+        merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
+    if not merged:
+        raise InvalidOrder("An order needs at least one line.")
+    if any(quantity > MAX_LINE_QUANTITY for quantity in merged.values()):
+        raise InvalidOrder(f"quantity must be between 1 and {MAX_LINE_QUANTITY}.")
+    return [LineItem(product_id=pid, quantity=merged[pid]) for pid in sorted(merged)]
+
+
+def _fingerprint(lines: list[LineItem]) -> str:
+    payload = json.dumps([[line.product_id, line.quantity] for line in lines])
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _replay(*, customer: User, idempotency_key: str, fingerprint: str) -> Order | None:
+    """The order first placed with this key, if any; refuses a key reused for other lines."""
+    first = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    if first is not None and first.request_fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for an order with different lines."
+        )
+    return first
+
+
+def order_place(
+    *, customer: User, lines: Iterable[LineItem], idempotency_key: str | None = None
+) -> Order:
+    """Place an order in one transaction: lock the products, take the stock, write it all.
+
+    Repeated products are merged into one line. With an idempotency key, placing the same lines
+    again returns the first order instead of a new one.
+
+    Raises:
+        InvalidOrder: no lines, a quantity outside 1..MAX_LINE_QUANTITY, a key too long.
+        ProductUnavailable: a product that does not exist or is inactive.
+        InsufficientStock: a product has fewer units left than asked for; nothing is written.
+        IdempotencyKeyReused: the key was used before by this customer for other lines.
+    """
+    items = _normalise_lines(lines)
+    fingerprint = _fingerprint(items)
+    if idempotency_key is not None:
+        if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY_LENGTH:
+            raise InvalidOrder(
+                f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} characters."
+            )
+        first = _replay(customer=customer, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if first is not None:
+            return first
+    try:
+        return _order_create(
+            customer=customer,
+            items=items,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer with its order.
+        if idempotency_key is None:
+            raise
+        first = _replay(customer=customer, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if first is None:
+            raise
+        return first
+
+
+@transaction.atomic
+def _order_create(
+    *, customer: User, items: list[LineItem], idempotency_key: str | None, fingerprint: str
+) -> Order:
+    # Lock in primary-key order so that two orders naming the same products never deadlock.
+    products = list(
+        Product.objects.select_for_update()
+        .filter(pk__in=[item.product_id for item in items], is_active=True)
+        .order_by("pk")
+    )
+    by_id = {product.pk: product for product in products}
+    missing = [item.product_id for item in items if item.product_id not in by_id]
+    if missing:
+        raise ProductUnavailable(missing)
+
+    for item in items:
+        product = by_id[item.product_id]
+        if product.stock < item.quantity:
+            raise InsufficientStock(product.sku, item.quantity, product.stock)
+    for item in items:
+        by_id[item.product_id].stock -= item.quantity
+    Product.objects.bulk_update(products, ["stock", "updated_at"])
+
+    total = sum((by_id[item.product_id].price * item.quantity for item in items), Decimal(0))
+    order = Order.objects.create(
+        customer=customer,
+        total=total.quantize(CENT),
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(
+            order=order,
+            product_id=item.product_id,
+            quantity=item.quantity,
+            unit_price=by_id[item.product_id].price,
+        )
+        for item in items
+    )
+    order_event_record(
+        order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status, actor=customer
+    )
+    return order
+
+
+def order_transition(*, order: Order, to_status: str, actor: User | None) -> Order:
+    """Move an order along the status machine and record who did it.
+
+    `actor=None` is the system (a command). Staff may make any allowed move; a customer may pay
+    for or cancel their own order. Cancelling returns the stock. `order` is updated in place.
+
+    Raises:
+        OrderNotFound: the actor is a customer and the order is not theirs.
+        TransitionNotPermitted: a customer asked for a move reserved for staff.
+        InvalidTransition: the status machine forbids the move (or the status is unknown);
+            nothing is changed.
+    """
+    if actor is not None and not actor.is_staff:
+        if order.customer_id != actor.pk:
+            raise OrderNotFound(f"Order {order.pk} not found.")
+        if to_status not in CUSTOMER_TRANSITIONS:
+            raise TransitionNotPermitted(f"Only staff may mark an order {to_status!r}.")
+
+    with transaction.atomic():
+        # Lock the order first, then its products in primary-key order (as order_place does).
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if not locked.can_transition_to(to_status):
+            raise InvalidTransition(locked.status, to_status)
+        from_status = locked.status
+
+        if to_status == Order.Status.CANCELLED:
+            lines = list(locked.lines.order_by("product_id"))
+            list(
+                Product.objects.select_for_update()
+                .filter(pk__in=[line.product_id for line in lines])
+                .order_by("pk")
+            )
+            for line in lines:
+                Product.objects.filter(pk=line.product_id).update(stock=F("stock") + line.quantity)
+
+        locked.status = to_status
+        locked.save(update_fields=["status", "updated_at"])
+        order_event_record(
+            order=locked,
+            kind=OrderEvent.Kind.STATUS_CHANGED,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+        )
+    order.status = locked.status
+    order.updated_at = locked.updated_at
+    return order

@@ -1,0 +1,81 @@
+"""The settings module read in fresh interpreters, with the environment a deployment would set."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean.update(env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestSettings:
+    def test_refuse_to_start_without_a_secret_key_when_debug_is_off(self):
+        result = run_manage("check", DJANGO_DEBUG="0")
+        assert result.returncode != 0
+        assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
+
+    def test_pass_the_deployment_checks_with_debug_off_and_a_real_key(self):
+        result = run_manage(
+            "check",
+            "--deploy",
+            "--fail-level",
+            "WARNING",
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_ALLOWED_HOSTS="orderdesk.example.com",
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+        assert result.stderr == ""
+
+    def test_fail_the_deployment_checks_with_debug_on(self):
+        result = run_manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="1")
+        assert result.returncode != 0
+        assert "DEBUG" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "engine"),
+    [
+        ("sqlite:////tmp/x.sqlite3", "django.db.backends.sqlite3"),
+        ("postgres://u:p@db.internal:5432/orderdesk", "django.db.backends.postgresql"),
+    ],
+)
+def test_database_url_selects_the_engine_and_the_pool(url, engine):
+    code = (
+        "from django.conf import settings as s; import json; d = s.DATABASES['default'];"
+        "print(json.dumps([d['ENGINE'], d.get('CONN_MAX_AGE'), 'pool' in d.get('OPTIONS', {})]))"
+    )
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env={**clean, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    reported_engine, conn_max_age, pooled = __import__("json").loads(result.stdout)
+    assert reported_engine == engine
+    if engine.endswith("postgresql"):
+        assert (conn_max_age, pooled) == (0, True)
+    else:
+        assert not pooled
