@@ -46,8 +46,8 @@ class IdempotencyKeyReused(OrderError):
 class InvalidTransition(OrderError):
     code = "invalid_transition"
 
-    def __init__(self, from_status: str, to_status: str) -> None:
-        super().__init__(f"An order cannot move from {from_status!r} to {to_status!r}.")
+    def __init__(self, from_status: str, to_status: str, message: str | None = None) -> None:
+        super().__init__(message or f"An order cannot move from {from_status!r} to {to_status!r}.")
         self.from_status = from_status
         self.to_status = to_status
 

@@ -59,3 +59,12 @@ def order_get(*, user: User | AnonymousUser, order_id: int) -> Order:
     if order is None:
         raise OrderNotFound(f"Order {order_id} not found.")
     return order
+
+
+def orders_stale_pending(*, created_before: datetime) -> OrderQuerySet:
+    """Pending orders created before the cutoff, oldest first, with their customer."""
+    return (
+        Order.objects.filter(status=Order.Status.PENDING, created_at__lt=created_before)
+        .select_related("customer")
+        .order_by("created_at", "id")
+    )

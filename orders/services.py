@@ -158,17 +158,21 @@ def _order_create(
     return order
 
 
-def order_transition(*, order: Order, to_status: str, actor: User | None) -> Order:
+def order_transition(
+    *, order: Order, to_status: str, actor: User | None, expected_status: str | None = None
+) -> Order:
     """Move an order along the status machine and record who did it.
 
     `actor=None` is the system (a command). Staff may make any allowed move; a customer may pay
     for or cancel their own order. Cancelling returns the stock. `order` is updated in place.
+    With `expected_status`, the move happens only if the order is still in that status under
+    the row lock (a job cancelling unpaid orders must not cancel one paid a moment ago).
 
     Raises:
         OrderNotFound: the actor is a customer and the order is not theirs.
         TransitionNotPermitted: a customer asked for a move reserved for staff.
-        InvalidTransition: the status machine forbids the move (or the status is unknown);
-            nothing is changed.
+        InvalidTransition: the status machine forbids the move, the status is unknown, or the
+            order is no longer in `expected_status`; nothing is changed.
     """
     if actor is not None and not actor.is_staff:
         if order.customer_id != actor.pk:
@@ -179,6 +183,12 @@ def order_transition(*, order: Order, to_status: str, actor: User | None) -> Ord
     with transaction.atomic():
         # Lock the order first, then its products in primary-key order (as order_place does).
         locked = Order.objects.select_for_update().get(pk=order.pk)
+        if expected_status is not None and locked.status != expected_status:
+            raise InvalidTransition(
+                locked.status,
+                to_status,
+                f"The order is {locked.status} now, no longer {expected_status}.",
+            )
         if not locked.can_transition_to(to_status):
             raise InvalidTransition(locked.status, to_status)
         from_status = locked.status

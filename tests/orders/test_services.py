@@ -314,6 +314,22 @@ class TestOrderTransition:
             order_transition(order=stale, to_status=Status.PAID, actor=staff)
         assert refusal.value.from_status == Status.CANCELLED
 
+    def test_an_expected_status_that_no_longer_holds_is_refused(self, make_order, product):
+        order = make_order(lines=[(product, 2)])
+        stale = Order.objects.get(pk=order.pk)
+        order_transition(order=order, to_status=Status.PAID, actor=None)
+        before = db_snapshot()
+
+        with pytest.raises(InvalidTransition, match="no longer pending"):
+            order_transition(
+                order=stale,
+                to_status=Status.CANCELLED,
+                actor=None,
+                expected_status=Status.PENDING,
+            )
+
+        assert db_snapshot() == before
+
     def test_the_system_may_make_any_allowed_move(self, make_order):
         order = make_order(status=Status.PAID)
         order_transition(order=order, to_status=Status.SHIPPED, actor=None)
