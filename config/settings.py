@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "ninja",
     "users",
     "orders",
 ]
@@ -115,6 +119,53 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- APIs ----------------------------------------------------------------------------------
+# Shared by every API style, so that they agree on limits and rates.
+API_PAGE_SIZE = 20
+API_MAX_PAGE_SIZE = 100
+# Requests per period, per client (user, or IP address when anonymous). "signup" guards the
+# open POST users/, "token" the password check of POST auth/token.
+API_THROTTLE_RATES: dict[str, str] = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/min"),
+    "user": env.str("API_THROTTLE_USER", default="600/min"),
+    "signup": env.str("API_THROTTLE_SIGNUP", default="10/hour"),
+    "token": env.str("API_THROTTLE_TOKEN", default="20/min"),
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "config.drf.BearerOrTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "config.drf.Pagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.drf.AnonThrottle",
+        "config.drf.UserThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.drf.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "orderdesk API (Django REST Framework)",
+    "DESCRIPTION": "Customers, products and orders: the DRF style of the orderdesk contract.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "orderdesk",
+    }
+}
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"

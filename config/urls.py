@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
+from config.api import api as ninja_api
 from orders import views as order_views
+from users.api import plain
 
 admin.site.site_header = "orderdesk"
 admin.site.site_title = "orderdesk admin"
@@ -13,4 +15,15 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/drf/", include("config.drf_urls")),
+    path("api/ninja/", ninja_api.urls),
+    path("api/plain/async/", include((plain.async_urlpatterns, "plain_async"))),
+    path("api/plain/sync/", include((plain.sync_urlpatterns, "plain_sync"))),
 ]
+
+# JSON, not HTML, for errors Django itself answers under /api/ (a body over the upload limit,
+# an unknown path, a crash); pages keep Django's templates.
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -3,11 +3,12 @@
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
 
 from users.models import User
 
 from .exceptions import OrderNotFound
-from .models import Order, OrderQuerySet
+from .models import Order, OrderQuerySet, Product
 
 
 def orders_for_user(
@@ -68,3 +69,9 @@ def orders_stale_pending(*, created_before: datetime) -> OrderQuerySet:
         .select_related("customer")
         .order_by("created_at", "id")
     )
+
+
+def products_visible_to(*, user: User | AnonymousUser) -> QuerySet[Product]:
+    """Staff see every product, everyone else the active ones; ordered by SKU."""
+    products = Product.objects.all() if user.is_staff else Product.objects.filter(is_active=True)
+    return products.order_by("sku", "id")

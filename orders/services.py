@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -25,6 +26,11 @@ from .models import Order, OrderEvent, OrderLine, Product
 
 # The largest quantity the database column holds (PostgreSQL integer).
 MAX_LINE_QUANTITY = 2_147_483_647
+# The largest primary key (PostgreSQL bigint); a larger id can name no product.
+MAX_ID = 2**63 - 1
+MAX_ORDER_LINES = 100
+# Order.total is numeric(12, 2).
+MAX_TOTAL = Decimal("9999999999.99")
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 CENT = Decimal("0.01")
 
@@ -47,11 +53,15 @@ def _normalise_lines(lines: Iterable[LineItem]) -> list[LineItem]:
         for name, value in (("product_id", line.product_id), ("quantity", line.quantity)):
             if type(value) is not int:
                 raise InvalidOrder(f"{name} must be an integer, not {value!r}.")
+        if not 1 <= line.product_id <= MAX_ID:
+            raise InvalidOrder(f"product_id must be between 1 and {MAX_ID}.")
         if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
             raise InvalidOrder(f"quantity must be between 1 and {MAX_LINE_QUANTITY}.")
         merged[line.product_id] = merged.get(line.product_id, 0) + line.quantity
     if not merged:
         raise InvalidOrder("An order needs at least one line.")
+    if len(merged) > MAX_ORDER_LINES:
+        raise InvalidOrder(f"An order has at most {MAX_ORDER_LINES} lines.")
     if any(quantity > MAX_LINE_QUANTITY for quantity in merged.values()):
         raise InvalidOrder(f"quantity must be between 1 and {MAX_LINE_QUANTITY}.")
     return [LineItem(product_id=pid, quantity=merged[pid]) for pid in sorted(merged)]
@@ -81,7 +91,8 @@ def order_place(
     again returns the first order instead of a new one.
 
     Raises:
-        InvalidOrder: no lines, a quantity outside 1..MAX_LINE_QUANTITY, a key too long.
+        InvalidOrder: no lines or more than MAX_ORDER_LINES, a quantity outside
+            1..MAX_LINE_QUANTITY, a total over MAX_TOTAL, a key too long.
         ProductUnavailable: a product that does not exist or is inactive.
         InsufficientStock: a product has fewer units left than asked for; nothing is written.
         IdempotencyKeyReused: the key was used before by this customer for other lines.
@@ -137,6 +148,8 @@ def _order_create(
     Product.objects.bulk_update(products, ["stock", "updated_at"])
 
     total = sum((by_id[item.product_id].price * item.quantity for item in items), Decimal(0))
+    if total > MAX_TOTAL:
+        raise InvalidOrder(f"An order's total may not exceed {MAX_TOTAL}.")
     order = Order.objects.create(
         customer=customer,
         total=total.quantize(CENT),
@@ -215,3 +228,46 @@ def order_transition(
     order.status = locked.status
     order.updated_at = locked.updated_at
     return order
+
+
+PRODUCT_FIELDS = frozenset({"sku", "name", "price", "stock", "is_active"})
+
+
+def product_create(
+    *, sku: str, name: str, price: Decimal, stock: int, is_active: bool = True
+) -> Product:
+    """Add a product to the catalogue (staff).
+
+    Raises:
+        django.core.exceptions.ValidationError: a message dict naming each bad field
+            (a taken SKU, a negative price or stock, too long a name).
+    """
+    return _product_save(
+        Product(),
+        {"sku": sku, "name": name, "price": price, "stock": stock, "is_active": is_active},
+    )
+
+
+def product_update(*, product: Product, **changes: object) -> Product:
+    """Change some of a product's fields (staff): any of sku, name, price, stock, is_active.
+
+    Raises:
+        django.core.exceptions.ValidationError: as product_create.
+    """
+    unknown = set(changes) - PRODUCT_FIELDS
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    return _product_save(product, changes)
+
+
+def _product_save(product: Product, fields: dict[str, object]) -> Product:
+    for name, value in fields.items():
+        setattr(product, name, value)
+    product.full_clean()
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError:
+        # Another request took the SKU between full_clean's check and the insert.
+        raise ValidationError({"sku": ["Product with this SKU already exists."]}) from None
+    return product

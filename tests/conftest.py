@@ -1,7 +1,8 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory, UserFactory
 from orders.models import Order, Product
@@ -36,3 +37,11 @@ def make_order(db: None) -> Callable[..., Order]:
         return OrderFactory.create(**kwargs)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttle counters live in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()

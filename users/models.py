@@ -1,7 +1,12 @@
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    ProhibitNullCharactersValidator,
+)
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -27,6 +32,10 @@ class UserManager(BaseUserManager["User"]):
         fields.setdefault("is_superuser", False)
         return self._create(email, password, **fields)
 
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # Emails are stored lower-case, so logging in is case-insensitive.
+        return self.get(**{self.model.USERNAME_FIELD: (username or "").lower()})
+
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> "User":
         fields["is_staff"] = True
         fields["is_superuser"] = True
@@ -36,8 +45,10 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with an email address: a customer, or staff (is_staff)."""
 
-    email = models.EmailField("email address", unique=True)
-    name = models.CharField(max_length=150)
+    email = models.EmailField(
+        "email address", unique=True, validators=[ProhibitNullCharactersValidator()]
+    )
+    name = models.CharField(max_length=150, validators=[ProhibitNullCharactersValidator()])
     age = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -77,3 +88,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name
+
+
+class Token(models.Model):
+    """An API token: `Authorization: Bearer <key>` (or `Token <key>` in DRF), every API style.
+
+    Only a SHA-256 digest of the key is stored, so a leaked database does not leak logins.
+    """
+
+    digest = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"token {self.digest[:8]}… of {self.user_id}"

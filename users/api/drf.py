@@ -1,0 +1,142 @@
+"""The users resources in Django REST Framework: sign-up, a user, their orders, API tokens."""
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from config.drf import JSONParser, SignupThrottle, TokenThrottle, error_responses
+from orders.api.drf import OrderSerializer
+from orders.selectors import orders_of_customer
+from users.models import AGE_MAX, AGE_MIN, User
+from users.selectors import user_visible_to
+from users.services import token_issue, user_create
+
+USER_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The user's id.")
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name", "age"]
+        read_only_fields = fields
+
+
+class UserCreateSerializer(serializers.Serializer[User]):
+    """Sign-up input. Types and ranges here; uniqueness and password strength in `user_create`."""
+
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=150)
+    age = serializers.IntegerField(min_value=AGE_MIN, max_value=AGE_MAX)
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+    def create(self, validated_data: dict[str, Any]) -> User:
+        return user_create(**validated_data)
+
+
+class UserOrdersSerializer(serializers.Serializer[Any]):
+    """`GET users/{id}/orders`: the user and all of their orders, newest first."""
+
+    user = UserSerializer()
+    orders = OrderSerializer(many=True)
+
+
+class CredentialsSerializer(serializers.Serializer[Any]):
+    email = serializers.CharField(max_length=254)
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField()
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Sign up",
+        request=UserCreateSerializer,
+        responses={201: UserSerializer, **error_responses(400, 403, 415, 429)},
+    ),
+    retrieve=extend_schema(
+        parameters=[USER_ID], responses={200: UserSerializer, **error_responses(401, 404, 429)}
+    ),
+)
+class UserViewSet(
+    mixins.CreateModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[User]
+):
+    """Open sign-up (throttled per address); a user is visible to themself and to staff."""
+
+    parser_classes = [JSONParser]
+    filter_backends: list[Any] = []
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_permissions(self) -> list[BasePermission]:
+        # Sign-up is open; everything else needs a login.
+        return [AllowAny()] if self.action == "create" else [IsAuthenticated()]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(SignupThrottle())
+        return throttles
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return UserCreateSerializer if self.action == "create" else UserSerializer
+
+    def get_object(self) -> User:
+        user = user_visible_to(viewer=self.request.user, user_id=int(self.kwargs["pk"]))
+        if user is None:
+            raise exceptions.NotFound()
+        return user
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = serializer.save()
+        return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="A user and all of their orders",
+        parameters=[USER_ID],
+        responses={200: UserOrdersSerializer, **error_responses(401, 404, 429)},
+    )
+    @action(detail=True, url_path="orders")
+    def orders(self, request: Request, pk: str) -> Response:
+        user = self.get_object()
+        orders = orders_of_customer(customer_id=user.pk)
+        return Response(UserOrdersSerializer({"user": user, "orders": orders}).data)
+
+
+class TokenView(APIView):
+    """`POST auth/token`: trade an email and password for an API token (throttled per address)."""
+
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        return [*super().get_throttles(), TokenThrottle()]
+
+    @extend_schema(
+        summary="Issue an API token",
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 401, 403, 415, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CredentialsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            email=serializer.validated_data["email"],
+            password=serializer.validated_data["password"],
+        )
+        if not isinstance(user, User):
+            raise exceptions.AuthenticationFailed("Unable to log in with the provided credentials.")
+        return Response(TokenSerializer({"token": token_issue(user=user)}).data)
