@@ -5,6 +5,7 @@ DRF imports the classes named in its settings while it defines `APIView`, so thi
 not import `rest_framework.views` (or anything that subclasses `APIView`) at import time.
 """
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +85,68 @@ class BearerOrTokenScheme(OpenApiAuthenticationExtension):
         return {"type": "http", "scheme": "bearer"}
 
 
+# --- Strict fields ---------------------------------------------------------------------------
+# DRF's fields coerce what they can read: `0` and `"yes"` become booleans, `12` the string "12",
+# `"7"` the integer 7. The schema states each field's JSON type, and bad input gets a 400 naming
+# the field (as Pydantic's strict types refuse it in the ninja style), so these take only that.
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only. `max_length` counts the string as sent, before any trimming."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")  # "Not a valid string."
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class StrictEmailField(StrictCharField, serializers.EmailField):
+    """A JSON string that is an email address, taken as sent (no trimming)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false` only."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")  # "Must be a valid boolean."
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number without a fraction: `3`, or `3.0` (JSON Schema's integer includes it)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, float) and data.is_integer():
+            data = int(data)
+        if type(data) is not int:  # not a bool either
+            self.fail("invalid")  # "A valid integer is required."
+        return data
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An integer query parameter: ASCII digits with an optional sign, nothing else.
+
+    DRF's IntegerField also reads `" 5"`, `"5.0"`, `"1_0"` and non-ASCII digits.
+    """
+
+    pattern = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+    def to_internal_value(self, data: Any) -> int:
+        if not isinstance(data, str) or not self.pattern.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+QUERY_POSITIVE_INTEGER = QueryIntegerField(min_value=1)
+
+
 # --- Parsing and pagination -------------------------------------------------------------------
 
 
@@ -107,14 +170,67 @@ class JSONParser(parsers.JSONParser):
 
 
 class Pagination(PageNumberPagination):
-    """Page-number pagination; `page_size` is clamped to `API_MAX_PAGE_SIZE`."""
+    """Page-number pagination; `page_size` is clamped to `API_MAX_PAGE_SIZE`.
+
+    DRF's own ignores a `page_size` it cannot read (`?page_size=x` gets the default) and reads
+    `?page=` as 1 and `?page=last` as the last page. Here both are integers from 1, as the schema
+    says, and anything else is a 400 naming the parameter. A page past the end stays a 404.
+    """
 
     page_size_query_param = "page_size"
+    last_page_strings = ()
 
     def __init__(self) -> None:
         # Read per request (DRF makes one paginator per view instance), not at import.
         self.page_size = settings.API_PAGE_SIZE
         self.max_page_size = settings.API_MAX_PAGE_SIZE
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        # Both parameters are checked before any query, so one 400 names every bad one.
+        params = _query_params(request, {"page": 1, "page_size": settings.API_PAGE_SIZE})
+        self._page_number = params["page"]
+        self._page_size = min(params["page_size"], settings.API_MAX_PAGE_SIZE)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_page_size(self, request: Request) -> int:
+        return self._page_size
+
+    def get_page_number(self, request: Request, paginator: Any) -> int:
+        return self._page_number
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == "page_size":
+                parameter["description"] = (
+                    f"Results per page, {settings.API_PAGE_SIZE} by default; "
+                    f"a larger value than {settings.API_MAX_PAGE_SIZE} counts as "
+                    f"{settings.API_MAX_PAGE_SIZE}."
+                )
+        return parameters
+
+
+def _query_params(request: Request, defaults: dict[str, int]) -> dict[str, int]:
+    """Each named query parameter as a positive integer (its default when absent).
+
+    Raises:
+        rest_framework.exceptions.ValidationError: a field map naming each bad parameter.
+    """
+    values: dict[str, int] = {}
+    errors: dict[str, Any] = {}
+    for name, default in defaults.items():
+        if name not in request.query_params:
+            values[name] = default
+            continue
+        try:
+            # A repeated parameter counts by its last value, as `QueryDict.get` reads it.
+            values[name] = QUERY_POSITIVE_INTEGER.run_validation(request.query_params[name])
+        except exceptions.ValidationError as error:
+            errors[name] = error.detail
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return values
 
 
 # --- Throttling -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ admin.site.index_title = "Order desk"
 
 urlpatterns = [
     path("", order_views.home, name="home"),
+    path("compare/", order_views.compare, name="compare"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,6 +1,7 @@
 """Reads of the order domain. They return querysets so sync and async callers share them."""
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
@@ -39,15 +40,39 @@ def order_list(
     created_from: datetime | None = None,
     created_to: datetime | None = None,
 ) -> OrderQuerySet:
-    """All orders (or `orders`), filtered by status and a half-open creation window."""
+    """All orders (or `orders`), filtered by status and a half-open creation window.
+
+    Bounds may be naive (taken as UTC) or carry any offset a client can write, such as
+    +23:59 in year 1: they are compared in UTC, and one beyond the range of dates leaves the
+    window open on that side or empty.
+    """
     qs = Order.objects.all() if orders is None else orders
     if status:
         qs = qs.filter(status=status)
     if created_from is not None:
-        qs = qs.filter(created_at__gte=created_from)
+        match _in_utc(created_from):
+            case datetime() as bound:
+                qs = qs.filter(created_at__gte=bound)
+            case "after":
+                qs = qs.none()
     if created_to is not None:
-        qs = qs.filter(created_at__lt=created_to)
+        match _in_utc(created_to):
+            case datetime() as bound:
+                qs = qs.filter(created_at__lt=bound)
+            case "before":
+                qs = qs.none()
     return qs.newest_first().with_lines()
+
+
+def _in_utc(value: datetime) -> datetime | Literal["before", "after"]:
+    """`value` in UTC, or which end of the calendar it falls off once converted."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        offset = value.utcoffset() or timedelta(0)
+        return "before" if offset > timedelta(0) else "after"
 
 
 def order_get(*, user: User | AnonymousUser, order_id: int) -> Order:
@@ -69,6 +94,18 @@ def orders_stale_pending(*, created_before: datetime) -> OrderQuerySet:
         .select_related("customer")
         .order_by("created_at", "id")
     )
+
+
+async def aorder_get(*, user: User | AnonymousUser, order_id: int) -> Order:
+    """`order_get` on the async ORM.
+
+    Raises:
+        OrderNotFound: it does not exist or belongs to someone else.
+    """
+    order = await orders_for_user(user=user).filter(pk=order_id).afirst()
+    if order is None:
+        raise OrderNotFound(f"Order {order_id} not found.")
+    return order
 
 
 def products_visible_to(*, user: User | AnonymousUser) -> QuerySet[Product]:

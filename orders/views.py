@@ -1,22 +1,130 @@
-"""Server-rendered pages."""
+"""Server-rendered pages: the landing page and the side-by-side comparison of the API styles."""
 
+import inspect
+import json
+import textwrap
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_safe
 
-# The API prefixes of PRODUCT.md; `served` turns true as each style lands.
+# The request every style is shown refusing: the article's example of bad input.
+BAD_SIGNUP = {
+    "email": "ada@example.com",
+    "name": "Ada",
+    "age": "twenty",
+    "password": "correct horse battery",
+}
+
+
+@dataclass(frozen=True)
+class ApiStyle:
+    """One API style of the contract, as the comparison page shows it."""
+
+    key: str
+    title: str
+    prefix: str
+    summary: str
+    # Dotted path to the handler of the article's endpoint, GET users/{id}/orders.
+    handler: str
+    docs: list[tuple[str, str]] = field(default_factory=list)
+    # What POST users/ answers to BAD_SIGNUP (tests/pages check it against the real answer).
+    error_status: int = 400
+    error_body: Any = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"{self.prefix}users/{{id}}/orders"
+
+
 API_STYLES = [
-    {
-        "prefix": "/api/drf/",
-        "style": "Django REST Framework: viewsets, serializers",
-        "served": False,
-    },
-    {"prefix": "/api/ninja/", "style": "django-ninja: async, typed", "served": False},
-    {"prefix": "/api/plain/async/", "style": "Plain Django, async ORM", "served": False},
-    {"prefix": "/api/plain/sync/", "style": "Plain Django, Flask-style sync", "served": False},
+    ApiStyle(
+        key="drf",
+        title="Django REST Framework",
+        prefix="/api/drf/",
+        summary="Viewsets, serializers and a router; browsable API; OpenAPI by drf-spectacular.",
+        handler="users.api.drf.UserViewSet.orders",
+        docs=[("Browsable API", "/api/drf/"), ("Swagger UI", "/api/drf/docs/")],
+        error_body={"age": ["A valid integer is required."]},
+    ),
+    ApiStyle(
+        key="ninja",
+        title="django-ninja",
+        prefix="/api/ninja/",
+        summary="async def operations with Pydantic schemas: FastAPI-style typing in Django.",
+        handler="users.api.ninja.user_orders",
+        docs=[("OpenAPI docs", "/api/ninja/docs")],
+        error_status=422,
+        error_body={
+            "detail": [
+                {
+                    "type": "int_type",
+                    "loc": ["body", "age"],
+                    "msg": "Input should be a valid integer",
+                }
+            ]
+        },
+    ),
+    ApiStyle(
+        key="plain-async",
+        title="Plain Django, async",
+        prefix="/api/plain/async/",
+        summary="An async def view on the async ORM, validating request.body by hand.",
+        handler="users.api.plain.user_orders_async",
+        error_body={"errors": {"age": ["Must be an integer."]}},
+    ),
+    ApiStyle(
+        key="plain-sync",
+        title="Plain Django, sync",
+        prefix="/api/plain/sync/",
+        summary="Its Flask-style sync twin: the same hand validation, a thread per request.",
+        handler="users.api.plain.user_orders_sync",
+        error_body={"errors": {"age": ["Must be an integer."]}},
+    ),
 ]
+
+
+@cache
+def _excerpt(dotted: str) -> tuple[str, str]:
+    """The handler's source and where it lives (`users/api/drf.py:111`)."""
+    module_path, _, attribute = dotted.rpartition(".")
+    try:
+        target = getattr(import_string(module_path), attribute)
+    except ImportError:  # a method: import the class, then take the attribute
+        class_path, _, method = module_path.rpartition(".")
+        target = getattr(getattr(import_string(class_path), method), attribute)
+    target = inspect.unwrap(target)
+    lines, first = inspect.getsourcelines(target)
+    path = Path(inspect.getsourcefile(target) or "").relative_to(settings.BASE_DIR)
+    return textwrap.dedent("".join(lines)), f"{path}:{first}"
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"api_styles": API_STYLES})
+
+
+@require_safe
+def compare(request: HttpRequest) -> HttpResponse:
+    styles = []
+    for style in API_STYLES:
+        source, location = _excerpt(style.handler)
+        styles.append(
+            {
+                "style": style,
+                "source": source,
+                "location": location,
+                "error": json.dumps(style.error_body, indent=2),
+            }
+        )
+    return render(
+        request,
+        "compare.html",
+        {"styles": styles, "bad_signup": json.dumps(BAD_SIGNUP, ensure_ascii=False)},
+    )

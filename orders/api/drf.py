@@ -1,12 +1,14 @@
 """The products and orders resources in Django REST Framework: viewsets and serializers."""
 
+import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from django_filters.fields import IsoDateTimeField
+from django_filters.fields import ChoiceField, IsoDateTimeField
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -20,21 +22,28 @@ from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthentica
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.drf import JSONParser, error_responses
+from config.drf import (
+    JSONParser,
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    error_responses,
+)
 from orders.models import Order, OrderLine, Product
-from orders.selectors import order_get, orders_for_user
+from orders.selectors import order_get, orders_for_user, products_visible_to
 from orders.services import (
     MAX_ID,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_LINE_QUANTITY,
+    MAX_ORDER_LINES,
     LineItem,
     order_place,
     order_transition,
+    product_create,
+    product_update,
 )
 from users.models import User
 
-# More lines than this is not an order a person places; it bounds the work of one request.
-MAX_ORDER_LINES = 100
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 
 PRODUCT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The product's id.")
@@ -54,21 +63,42 @@ IDEMPOTENCY_KEY_FIELD = serializers.CharField(
 # --- Serializers ------------------------------------------------------------------------------
 
 
-@extend_schema_field(
-    # drf-spectacular's own pattern for a decimal also matches "", "-" and ".", which DRF refuses.
-    {"type": "string", "format": "decimal", "pattern": r"^\d{1,10}(?:\.\d{1,2})?$"}
-)
+# Up to 10 digits, then up to 2 decimal places; ASCII digits only, no sign, exponent or spaces.
+PRICE_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": PRICE_PATTERN})
 class PriceField(serializers.DecimalField):
-    """A price: a non-negative decimal string with at most two places (`"12.50"`)."""
+    """A price: a decimal string with at most two places (`"12.50"`), exactly as documented.
+
+    DRF's DecimalField also takes a JSON number, spaces around, `"1e2"` and non-ASCII digits.
+    """
+
+    default_error_messages = {
+        "invalid": 'A decimal string is required, such as "12.50": up to 10 digits, then up to '
+        "2 decimal places."
+    }
+    pattern = re.compile(PRICE_PATTERN)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_digits=12, decimal_places=2, min_value=0, **kwargs)
 
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str) or not self.pattern.fullmatch(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 class ProductSerializer(serializers.ModelSerializer[Product]):
-    # Explicit bounds: the database column's range, whichever database is behind it.
-    stock = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
+    """Types and bounds here; a taken SKU is refused by `product_create` / `product_update`."""
+
+    sku = StrictCharField(max_length=64)
+    name = StrictCharField(max_length=200)
     price = PriceField()
+    # Explicit bounds: the database column's range, whichever database is behind it.
+    stock = StrictIntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
+    # Left out on create: `product_create`'s default (active); on a change: unchanged.
+    is_active = StrictBooleanField(required=False)
 
     class Meta:
         model = Product
@@ -94,8 +124,8 @@ class OrderSerializer(serializers.ModelSerializer[Order]):
 
 
 class LineInSerializer(serializers.Serializer[LineItem]):
-    product_id = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    product_id = StrictIntegerField(min_value=1, max_value=MAX_ID)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
 
 
 class OrderCreateSerializer(serializers.Serializer[Order]):
@@ -128,6 +158,23 @@ class OrderTransitionSerializer(serializers.Serializer[Any]):
 
 
 # --- Filters ----------------------------------------------------------------------------------
+# A filter that is given must hold a value: `?status=` would otherwise mean "no filter", while
+# the schema allows no empty value.
+
+
+def _refuse_blank(value: Any) -> None:
+    if value == "":
+        raise DjangoValidationError("This field may not be blank.", code="blank")
+
+
+class StatusField(ChoiceField):
+    def clean(self, value: Any) -> Any:
+        _refuse_blank(value)
+        return super().clean(value)
+
+
+class StatusFilter(filters.ChoiceFilter):
+    field_class = StatusField
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -135,6 +182,10 @@ class UtcDateTimeField(IsoDateTimeField):
 
     `9999-12-31T23:59:59-01:00` parses, but converting it for the query overflows (a 500).
     """
+
+    def clean(self, value: Any) -> Any:
+        _refuse_blank(value)
+        return super().clean(value)
 
     def to_python(self, value: Any) -> datetime | None:
         parsed = super().to_python(value)
@@ -146,6 +197,9 @@ class UtcDateTimeField(IsoDateTimeField):
             raise DjangoValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+@extend_schema_field(
+    {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]}
+)
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
@@ -153,7 +207,7 @@ class UtcDateTimeFilter(filters.IsoDateTimeFilter):
 class OrderFilter(filters.FilterSet):
     """`created_after` is inclusive, `created_before` exclusive; a date means its midnight UTC."""
 
-    status = filters.ChoiceFilter(choices=Order.Status.choices)
+    status = StatusFilter(choices=Order.Status.choices)
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
@@ -163,7 +217,24 @@ class OrderFilter(filters.FilterSet):
 
 
 class StableOrderingFilter(OrderingFilter):
-    """Orders by the requested field, then by id in the same direction, so pages never overlap."""
+    """One of the view's `ordering_fields`, ascending or `-` descending, then the id the same way.
+
+    DRF's own ignores a field it does not know, and takes a comma-separated list; here anything
+    but one of the documented values is a 400. The id as tie-breaker keeps pages from overlapping.
+    """
+
+    def get_choices(self, view: Any) -> list[str]:
+        return [f"{sign}{field}" for field in view.ordering_fields for sign in ("", "-")]
+
+    def filter_queryset(self, request: Request, queryset: QuerySet[Any], view: Any) -> Any:
+        # Checked here, not in get_ordering, which the browsable API also calls to render.
+        if self.ordering_param in request.query_params:
+            choice = serializers.ChoiceField(choices=self.get_choices(view))
+            try:
+                choice.run_validation(request.query_params[self.ordering_param])
+            except serializers.ValidationError as error:
+                raise serializers.ValidationError({self.ordering_param: error.detail}) from None
+        return super().filter_queryset(request, queryset, view)
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> list[str]:
         ordering = list(super().get_ordering(request, queryset, view) or [])
@@ -171,13 +242,20 @@ class StableOrderingFilter(OrderingFilter):
             ordering.append("-id" if ordering[-1].startswith("-") else "id")
         return ordering
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["enum"] = self.get_choices(view)
+            parameter["description"] = "The order of the results; `-` for descending."
+        return parameters
+
 
 # --- Viewsets ---------------------------------------------------------------------------------
 
 
 @extend_schema_view(
     list=extend_schema(
-        responses={200: ProductSerializer(many=True), **error_responses(401, 404, 429)}
+        responses={200: ProductSerializer(many=True), **error_responses(400, 401, 404, 429)}
     ),
     retrieve=extend_schema(
         parameters=[PRODUCT_ID],
@@ -215,10 +293,14 @@ class ProductViewSet(
         return [IsAuthenticated()]
 
     def get_queryset(self) -> QuerySet[Product]:
-        products = Product.objects.order_by("sku")
-        if getattr(self, "swagger_fake_view", False) or self.request.user.is_staff:
-            return products
-        return products.filter(is_active=True)
+        return products_visible_to(user=self.request.user)
+
+    def perform_create(self, serializer: serializers.BaseSerializer[Product]) -> None:
+        serializer.instance = product_create(**serializer.validated_data)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Product]) -> None:
+        product = cast(Product, serializer.instance)  # get_object()'s, as UpdateModelMixin passes
+        serializer.instance = product_update(product=product, **serializer.validated_data)
 
 
 @extend_schema_view(

@@ -33,9 +33,8 @@ from pydantic import (
 )
 
 from orders import services
-from orders.exceptions import OrderNotFound
 from orders.models import Order, OrderLine, OrderQuerySet, OrderStatus, Product
-from orders.selectors import orders_for_user, products_visible_to
+from orders.selectors import aorder_get, orders_for_user, products_visible_to
 from orders.services import MAX_ID, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_LINE_QUANTITY, LineItem
 from users.models import User
 
@@ -330,14 +329,6 @@ ORDERINGS: dict[str, tuple[str, str]] = {
 }
 
 
-async def _aorder_get(*, user: User, order_id: int) -> Order:
-    """`order_get` on the async ORM. Raises OrderNotFound for unknown and others' orders."""
-    order = await orders_for_user(user=user).filter(pk=order_id).afirst()
-    if order is None:
-        raise OrderNotFound(f"Order {order_id} not found.")
-    return order
-
-
 # --- Product operations -------------------------------------------------------------------------
 
 
@@ -440,13 +431,13 @@ async def order_create(
         ],
         idempotency_key=idempotency_key,
     )
-    return Status(201, await _aorder_get(user=user, order_id=order.pk))
+    return Status(201, await aorder_get(user=user, order_id=order.pk))
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, **AUTH_ERRORS, 404: ErrorOut})
 async def order_detail(request: HttpRequest, order_id: int) -> Order:
     """An order of one's own (any order for staff); others' orders are 404."""
-    return await _aorder_get(user=current_user(request), order_id=order_id)
+    return await aorder_get(user=current_user(request), order_id=order_id)
 
 
 @router.post(
@@ -465,7 +456,7 @@ async def order_transition_create(
 ) -> Order:
     """Move an order along the status machine: customers pay or cancel their own, staff all."""
     user = current_user(request)
-    order = await _aorder_get(user=user, order_id=order_id)
+    order = await aorder_get(user=user, order_id=order_id)
     return await sync_to_async(services.order_transition)(
         order=order, to_status=payload.status.value, actor=user
     )

@@ -85,6 +85,17 @@ class TestSchema:
         domain_error = schema["components"]["schemas"]["DomainError"]
         assert domain_error["required"] == ["code", "detail"]
 
+    def test_the_schema_states_the_strict_query_parameters(self, client):
+        paths = client.get(f"{PREFIX}schema/", {"format": "json"}).json()["paths"]
+        params = {p["name"]: p["schema"] for p in paths[f"{PREFIX}orders/"]["get"]["parameters"]}
+        assert params["page"]["minimum"] == params["page_size"]["minimum"] == 1
+        assert params["ordering"]["enum"] == ["created_at", "-created_at", "total", "-total"]
+        assert [each["format"] for each in params["created_after"]["anyOf"]] == [
+            "date-time",
+            "date",
+        ]
+        assert "400" in paths[f"{PREFIX}products/"]["get"]["responses"]
+
     def test_spectacular_validates_it_without_warnings(self, tmp_path: Path):
         out = tmp_path / "schema.yaml"
         call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
@@ -209,16 +220,32 @@ class TestPagination:
         assert body["next"].startswith("http://testserver/api/drf/products/?page=2")
         assert body["previous"] is None
 
-    @pytest.mark.parametrize(("asked", "got"), [("1000", 100), ("100", 100), ("7", 7), ("0", 20)])
+    @pytest.mark.parametrize(("asked", "got"), [("1000", 100), ("100", 100), ("7", 7), ("+7", 7)])
     def test_a_page_size_is_capped_at_100(self, client, customer, products, asked, got):
         response = client.get(f"{PREFIX}products/", {"page_size": asked}, headers=bearer(customer))
         assert len(response.json()["results"]) == got
 
-    @pytest.mark.parametrize("page", ["99", "0", "x"])
-    def test_a_page_past_the_end_is_a_404(self, client, customer, products, page):
-        response = client.get(f"{PREFIX}products/", {"page": page}, headers=bearer(customer))
+    def test_a_page_past_the_end_is_a_404(self, client, customer, products):
+        response = client.get(f"{PREFIX}products/", {"page": "99"}, headers=bearer(customer))
         assert response.status_code == 404
         assert "detail" in response.json()
+
+    # DRF's own paginator ignores a page size it cannot read and reads `page=` as 1, `last` as
+    # the last page; the schema says integers from 1.
+    @pytest.mark.parametrize("value", ["", "x", "last", "0", "-1", "1.0", " 1", "1_0", "\u0661"])
+    @pytest.mark.parametrize("param", ["page", "page_size"])
+    def test_a_page_or_size_not_a_positive_integer_is_a_400(self, client, customer, param, value):
+        response = client.get(f"{PREFIX}products/", {param: value}, headers=bearer(customer))
+        assert response.status_code == 400
+        assert set(response.json()) == {param}
+
+    def test_one_400_names_both_bad_parameters(self, client, customer):
+        params = {"page": "0", "page_size": "x"}
+        response = client.get(f"{PREFIX}orders/", params, headers=bearer(customer))
+        assert response.json() == {
+            "page": ["Ensure this value is greater than or equal to 1."],
+            "page_size": ["A valid integer is required."],
+        }
 
 
 class TestOrderFiltersAndOrdering:
@@ -271,12 +298,26 @@ class TestOrderFiltersAndOrdering:
             ({"created_after": "yesterday"}, "created_after"),
             # Parses, but has no UTC equivalent: the query would overflow.
             ({"created_before": "9999-12-31T23:59:59-23:00"}, "created_before"),
+            # Given but empty: not silently "no filter".
+            ({"status": ""}, "status"),
+            ({"created_after": ""}, "created_after"),
+            # DRF's OrderingFilter would ignore these; the contract names four values.
+            ({"ordering": "id"}, "ordering"),
+            ({"ordering": "total,-created_at"}, "ordering"),
+            ({"ordering": ""}, "ordering"),
         ],
     )
     def test_a_bad_filter_is_refused_by_name(self, client, customer, orders, params, field):
         response = client.get(f"{PREFIX}orders/", params, headers=bearer(customer))
         assert response.status_code == 400
         assert field in response.json()
+
+    def test_the_browsable_api_shows_a_bad_ordering_as_a_400(self, client, customer):
+        client.force_login(customer)
+        response = client.get(
+            f"{PREFIX}orders/", {"ordering": "id"}, headers={"Accept": "text/html"}
+        )
+        assert response.status_code == 400
 
     def test_times_are_utc_with_a_z(self, client, customer, orders):
         order = client.get(f"{PREFIX}orders/{orders['new'].pk}", headers=bearer(customer)).json()
@@ -306,6 +347,19 @@ class TestProducts:
         assert response.status_code == 200
         assert response.json() == {"id": retired.pk, **body}
 
+    def test_a_change_to_a_taken_sku_is_refused_by_the_domain(self, client, staff, product):
+        other = ProductFactory.create()
+        response = client.patch(
+            f"{PREFIX}products/{other.pk}",
+            json.dumps({"sku": product.sku, "stock": 0}),
+            "application/json",
+            headers=bearer(staff),
+        )
+        assert (response.status_code, set(response.json())) == (400, {"sku"})
+        other.refresh_from_db()
+        assert other.sku != product.sku
+        assert other.stock != 0
+
     def test_products_cannot_be_deleted(self, client, staff, product):
         response = client.delete(f"{PREFIX}products/{product.pk}", headers=bearer(staff))
         assert response.status_code == 405
@@ -319,7 +373,48 @@ class TestValidation:
         assert response.status_code == 400
         assert set(response.json()) == {"age"}
 
-    @pytest.mark.parametrize("quantity", [1.5, True, "1.5"])
+    # DRF's own fields coerce `-4.9e-128` to a name, `"36"` to an age, `0` to false; these
+    # take each field only in the JSON type the schema gives it.
+    @pytest.mark.parametrize(
+        ("changes", "error"),
+        [
+            ({"name": -4.9e-128}, "Not a valid string."),
+            ({"password": 12345678901}, "Not a valid string."),
+            ({"email": " ada@example.com"}, "Enter a valid email address."),
+            ({"age": "36"}, "A valid integer is required."),
+            # Too long as sent, though not once trimmed.
+            ({"name": "x" * 150 + " "}, "Ensure this field has no more than 150 characters."),
+        ],
+    )
+    def test_sign_up_takes_each_field_in_its_documented_type_only(self, client, changes, error):
+        response = post(client, "users/", sign_up_body(**changes))
+        assert (response.status_code, response.json()) == (400, {k: [error] for k in changes})
+        assert not User.objects.exists()
+
+    def test_an_integer_may_have_a_zero_fraction(self, client):
+        response = post(client, "users/", sign_up_body(age=36.0))
+        assert (response.status_code, response.json()["age"]) == (201, 36)
+
+    @pytest.mark.parametrize(
+        "changes",
+        [
+            {"sku": 7},
+            {"name": ["New"]},
+            {"stock": "3"},
+            {"is_active": 0},
+            {"is_active": "true"},
+            {"price": 2.5},
+            *({"price": price} for price in [" 2.50", "1e2", "+2", "\u0662", "12345678901"]),
+        ],
+        ids=repr,
+    )
+    def test_a_product_takes_each_field_in_its_documented_type_only(self, client, staff, changes):
+        body = {"sku": "NEW", "name": "New", "price": "2.00", "stock": 3} | changes
+        response = post(client, "products/", body, bearer(staff))
+        assert (response.status_code, set(response.json())) == (400, set(changes))
+        assert not Product.objects.exists()
+
+    @pytest.mark.parametrize("quantity", [1.5, True, "1.5", "1"])
     def test_an_order_line_refuses_a_quantity_that_is_not_an_integer(
         self, client, customer, product, quantity
     ):

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 
@@ -49,6 +51,21 @@ def django_settings(settings: Any) -> Any:
     settings.API_THROTTLE_RATES = dict.fromkeys(settings.API_THROTTLE_RATES, "100000/min")
     cache.clear()
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """Serve requests as Django's test client does: without closing the test's connection.
+
+    Django's WSGI handler closes database connections when a request starts and finishes; on
+    PostgreSQL that would end the transaction this test runs in. The test client avoids it the
+    same way, by disconnecting the handler for the duration.
+    """
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -67,6 +67,27 @@ class TestOrdersForUser:
         window = orders_for_user(user=customer, created_to=now - timedelta(days=1))
         assert list(window) == [old]
         assert old not in orders_for_user(user=customer, created_from=now - timedelta(days=1))
+
+    @pytest.mark.parametrize(
+        ("bound", "side", "expected"),
+        [
+            # +17:51 is a legal offset in Python and ISO 8601, but not in PostgreSQL.
+            (
+                datetime(384, 3, 26, 14, 57, tzinfo=timezone(timedelta(hours=17, minutes=51))),
+                "to",
+                0,
+            ),
+            (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))), "to", 0),
+            (datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))), "from", 1),
+            (datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), "from", 0),
+            (datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5))), "to", 1),
+            (datetime(2000, 1, 1), "from", 1),  # noqa: DTZ001 (naive: taken as UTC)
+        ],
+    )
+    def test_any_offset_a_client_can_write_is_a_valid_bound(self, customer, bound, side, expected):
+        OrderFactory.create(customer=customer)
+        window = {"created_from" if side == "from" else "created_to": bound}
+        assert orders_for_user(user=customer, **window).count() == expected
 
     @pytest.mark.parametrize("count", [1, 30])
     def test_staff_list_reads_in_two_queries(self, staff, count, django_assert_num_queries):

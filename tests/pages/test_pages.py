@@ -1,7 +1,11 @@
+import json
+
 import pytest
 from django.urls import reverse
 
 from orders.factories import DEFAULT_PASSWORD
+from orders.views import API_STYLES, BAD_SIGNUP
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +20,9 @@ class TestLandingPage:
         for prefix in ("/api/drf/", "/api/ninja/", "/api/plain/async/", "/api/plain/sync/"):
             assert prefix in html
         assert f'href="{reverse("login")}"' in html
+        assert f'href="{reverse("compare")}"' in html
+        for docs in ("/api/drf/docs/", "/api/ninja/docs"):
+            assert f'href="{docs}"' in html
 
     def test_shows_who_is_signed_in(self, client, customer):
         client.force_login(customer)
@@ -57,3 +64,32 @@ class TestLoginAndLogout:
     def test_logging_out_by_get_is_refused(self, client, customer):
         client.force_login(customer)
         assert client.get(reverse("logout")).status_code == 405
+
+
+class TestComparePage:
+    def test_shows_every_styles_handler_location_docs_and_error(self, client):
+        response = client.get(reverse("compare"))
+        assert response.status_code == 200
+        html = response.text
+        assert "async def user_orders(" in html  # ninja, read from the running code
+        assert "async def user_orders_async(" in html
+        assert "def user_orders_sync(" in html
+        assert "def orders(self" in html  # the DRF viewset action
+        for location in ("users/api/drf.py:", "users/api/ninja.py:", "users/api/plain.py:"):
+            assert location in html
+        assert 'href="/api/ninja/docs"' in html
+        assert "Validation error: 422" in html
+
+    @pytest.mark.parametrize("style", API_STYLES, ids=lambda s: s.key)
+    def test_the_error_shown_is_what_the_style_answers(self, client, style):
+        response = client.post(
+            f"{style.prefix}users/", json.dumps(BAD_SIGNUP), content_type="application/json"
+        )
+        assert response.status_code == style.error_status
+        assert response.json() == style.error_body
+        assert not User.objects.exists()
+
+    @pytest.mark.parametrize("style", API_STYLES, ids=lambda s: s.key)
+    def test_the_docs_links_resolve(self, client, style):
+        for _label, url in style.docs:
+            assert client.get(url, HTTP_ACCEPT="text/html").status_code == 200, url

@@ -12,7 +12,15 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from config.drf import JSONParser, SignupThrottle, TokenThrottle, error_responses
+from config.drf import (
+    JSONParser,
+    SignupThrottle,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+    TokenThrottle,
+    error_responses,
+)
 from orders.api.drf import OrderSerializer
 from orders.selectors import orders_of_customer
 from users.models import AGE_MAX, AGE_MIN, User
@@ -32,10 +40,10 @@ class UserSerializer(serializers.ModelSerializer[User]):
 class UserCreateSerializer(serializers.Serializer[User]):
     """Sign-up input. Types and ranges here; uniqueness and password strength in `user_create`."""
 
-    email = serializers.EmailField(max_length=254)
-    name = serializers.CharField(max_length=150)
-    age = serializers.IntegerField(min_value=AGE_MIN, max_value=AGE_MAX)
-    password = serializers.CharField(
+    email = StrictEmailField(max_length=254)
+    name = StrictCharField(max_length=150)
+    age = StrictIntegerField(min_value=AGE_MIN, max_value=AGE_MAX)
+    password = StrictCharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
     )
 
@@ -51,8 +59,8 @@ class UserOrdersSerializer(serializers.Serializer[Any]):
 
 
 class CredentialsSerializer(serializers.Serializer[Any]):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer[Any]):
