@@ -120,7 +120,7 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictIntegerField(serializers.IntegerField):
-    """A JSON number without a fraction: `3`, or `3.0` (JSON Schema's integer includes it)."""
+    """A JSON number without a fraction: `3`, or `3.0` (JSON has one number type; ninja agrees)."""
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, float) and data.is_integer():

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from users.models import User
 
 
+# Money as clients write it: a decimal string that numeric(12, 2) can store, such as "12.50".
+PRICE_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"
+
+
 class Product(models.Model):
     # At or below this many units the admin lists a product as low on stock.
     LOW_STOCK = 5

@@ -29,7 +29,7 @@ from config.drf import (
     StrictIntegerField,
     error_responses,
 )
-from orders.models import Order, OrderLine, Product
+from orders.models import PRICE_PATTERN, Order, OrderLine, Product
 from orders.selectors import order_get, orders_for_user, products_visible_to
 from orders.services import (
     MAX_ID,
@@ -64,7 +64,6 @@ IDEMPOTENCY_KEY_FIELD = serializers.CharField(
 
 
 # Up to 10 digits, then up to 2 decimal places; ASCII digits only, no sign, exponent or spaces.
-PRICE_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": PRICE_PATTERN})

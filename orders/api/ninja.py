@@ -10,6 +10,7 @@ its `GET users/{id}/orders` renders `OrderOut`; defining them in `config.api` wo
 routers and the API object import each other.
 """
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, cast
@@ -33,7 +34,7 @@ from pydantic import (
 )
 
 from orders import services
-from orders.models import Order, OrderLine, OrderQuerySet, OrderStatus, Product
+from orders.models import PRICE_PATTERN, Order, OrderLine, OrderQuerySet, OrderStatus, Product
 from orders.selectors import aorder_get, orders_for_user, products_visible_to
 from orders.services import MAX_ID, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_LINE_QUANTITY, LineItem
 from users.models import User
@@ -71,20 +72,20 @@ Stock = Annotated[
     int, Field(strict=True, ge=0, le=MAX_LINE_QUANTITY), BeforeValidator(integral_float_to_int)
 ]
 
-# Up to 12 digits, 2 after the point, not negative: a number or a decimal string. The schema is
-# spelled out so that generated "valid" prices (schemathesis) are ones the model can store.
+
+def _decimal_string(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(PRICE_PATTERN, value):
+        raise ValueError('Must be a decimal string such as "12.50".')
+    return value
+
+
+# Money comes in as the contract writes it, a decimal string ("12.50"), never a JSON number
+# (a float cannot hold every price exactly).
 MoneyIn = Annotated[
     Decimal,
+    BeforeValidator(_decimal_string),
     Field(max_digits=12, decimal_places=2, ge=0),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "number", "minimum": 0, "maximum": 9999999999.99, "multipleOf": 0.01},
-                {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
-            ],
-            "examples": ["12.50"],
-        }
-    ),
+    WithJsonSchema({"type": "string", "pattern": PRICE_PATTERN, "examples": ["12.50"]}),
 ]
 
 # Outputs: ninja renders with Django's JSON encoder, which would cut microseconds to
