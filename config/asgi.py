@@ -1,4 +1,8 @@
-"""ASGI entry point (async workers)."""
+"""ASGI entry point: HTTP through Django, WebSockets through Channels (`/ws/orders/`).
+
+Serve with `daphne config.asgi:application` or `uvicorn config.asgi:application`. With more than
+one process, set REDIS_URL so that they share one channel layer (docs/live-updates.md).
+"""
 
 import os
 
@@ -6,4 +10,21 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-application = get_asgi_application()
+# Set Django up (apps, models) before importing anything that imports models.
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+
+from orders.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        # Origin against ALLOWED_HOSTS first, then the user from the session cookie.
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

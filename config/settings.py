@@ -39,6 +39,8 @@ ALLOWED_HOSTS: list[str] = env.list(
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # Daphne first: its runserver serves WebSockets as well as HTTP.
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "ninja",
+    "channels",
     "users",
     "orders",
 ]
@@ -65,6 +68,22 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+# --- Channels ---------------------------------------------------------------------------------
+# One process: the in-memory layer. More processes (several ASGI workers, or WSGI and ASGI
+# side by side) need a shared layer so an event caused in one reaches sockets held by another.
+REDIS_URL: str | None = env.str("REDIS_URL", default=None)
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = (
+    {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+    if REDIS_URL
+    else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+)
 
 TEMPLATES = [
     {

@@ -13,6 +13,9 @@ admin.site.index_title = "Order desk"
 urlpatterns = [
     path("", order_views.home, name="home"),
     path("compare/", order_views.compare, name="compare"),
+    path("orders/", order_views.order_list_page, name="order-list"),
+    path("orders/board/", order_views.order_board_page, name="order-board"),
+    path("orders/<int:order_id>/", order_views.order_detail_page, name="order-detail"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -1,14 +1,109 @@
-"""The order history: every creation and status change becomes an OrderEvent."""
+"""The order history: every creation and status change becomes an OrderEvent.
+
+Once the transaction that recorded an event commits, the event is also pushed to the sockets
+allowed to see it: the customer's group and the staff group (docs/live-updates.md).
+"""
+
+import logging
+from datetime import UTC
+from typing import TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
 
 from users.models import User
 
 from .models import Order, OrderEvent
 
+logger = logging.getLogger(__name__)
+
+# Channel-layer groups: a customer's socket joins their own group, a staff socket the staff one.
+STAFF_GROUP = "orders.staff"
+
+
+def customer_group(customer_id: int) -> str:
+    return f"orders.customer.{customer_id}"
+
+
+class OrderEventMessage(TypedDict):
+    """One event as the socket sends it; `type` also routes it to OrderConsumer.order_event."""
+
+    type: str
+    order_id: int
+    customer_id: int
+    kind: str
+    from_status: str
+    status: str
+    total: str
+    at: str
+    actor: str | None
+
+
+MESSAGE_FIELDS: tuple[str, ...] = tuple(OrderEventMessage.__annotations__)
+
+
+def order_event_message(event: OrderEvent) -> OrderEventMessage:
+    """The socket message for `event`, from objects already in memory (no query)."""
+    order: Order = event.order
+    actor: User | None = event.actor
+    return {
+        "type": "order.event",
+        "order_id": order.pk,
+        "customer_id": order.customer_id,
+        "kind": event.kind,
+        "from_status": event.from_status,
+        "status": event.to_status,
+        "total": f"{order.total:.2f}",
+        "at": event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "actor": actor.email if actor is not None else None,
+    }
+
 
 def order_event_record(
     *, order: Order, kind: str, to_status: str, from_status: str = "", actor: User | None
 ) -> OrderEvent:
-    """Append one event to the order's history. Call inside the transaction that changed it."""
-    return OrderEvent.objects.create(
+    """Append one event to the order's history. Call inside the transaction that changed it.
+
+    The broadcast is registered with on_commit: it goes out once the change is committed, and
+    never for a change that rolls back. The message is a snapshot of the event as recorded.
+    """
+    event = OrderEvent.objects.create(
         order=order, kind=kind, from_status=from_status, to_status=to_status, actor=actor
     )
+    message = order_event_message(event)
+    transaction.on_commit(lambda: order_event_broadcast(message))
+    return event
+
+
+def order_event_broadcast(message: OrderEventMessage) -> None:
+    """Send `message` to the order's customer and to staff.
+
+    A failing channel layer (Redis down) is logged, never raised: the change it reports has
+    already committed, so the request that made it must still succeed.
+    """
+    try:
+        # One hop into async code for both groups: outside an event loop (WSGI, a command)
+        # each async_to_sync call starts a loop of its own, and with it a Redis connection.
+        async_to_sync(_group_send)(message)
+    except Exception:
+        logger.exception(
+            "Could not broadcast the %s event of order %s", message["kind"], message["order_id"]
+        )
+
+
+async def _group_send(message: OrderEventMessage) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for group in (customer_group(message["customer_id"]), STAFF_GROUP):
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            # Still try the other group: the staff board should not miss what a customer missed.
+            logger.exception(
+                "Could not send the %s event of order %s to group %s",
+                message["kind"],
+                message["order_id"],
+                group,
+            )

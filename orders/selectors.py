@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from users.models import User
 
 from .exceptions import OrderNotFound
-from .models import Order, OrderQuerySet, Product
+from .models import Order, OrderEvent, OrderQuerySet, Product
 
 
 def orders_for_user(
@@ -112,3 +112,8 @@ def products_visible_to(*, user: User | AnonymousUser) -> QuerySet[Product]:
     """Staff see every product, everyone else the active ones; ordered by SKU."""
     products = Product.objects.all() if user.is_staff else Product.objects.filter(is_active=True)
     return products.order_by("sku", "id")
+
+
+def order_history(*, order: Order) -> QuerySet[OrderEvent]:
+    """The order's events, oldest first, with who did each (one query)."""
+    return order.events.select_related("actor").order_by("created_at", "id")

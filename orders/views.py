@@ -1,4 +1,8 @@
-"""Server-rendered pages: the landing page and the side-by-side comparison of the API styles."""
+"""Server-rendered pages: the landing page, the API styles side by side, and the order pages.
+
+The order pages work without JavaScript; orders/static/orders/live.js adds the live updates
+(docs/live-updates.md).
+"""
 
 import inspect
 import json
@@ -6,13 +10,21 @@ import textwrap
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_safe
+
+from users.models import User
+
+from .exceptions import OrderNotFound
+from .selectors import order_get, order_history, order_list, orders_of_customer
 
 # The request every style is shown refusing: the article's example of bad input.
 BAD_SIGNUP = {
@@ -128,3 +140,42 @@ def compare(request: HttpRequest) -> HttpResponse:
         "compare.html",
         {"styles": styles, "bad_signup": json.dumps(BAD_SIGNUP, ensure_ascii=False)},
     )
+
+
+# --- Order pages ------------------------------------------------------------------------------
+
+ORDERS_PER_PAGE = 50
+BOARD_SIZE = 50
+
+
+@require_safe
+@login_required
+def order_list_page(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own orders, newest first (staff watch everyone's on the board)."""
+    orders = orders_of_customer(customer_id=cast(User, request.user).pk)
+    page = Paginator(orders, ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "orders/list.html", {"page": page, "orders": page.object_list})
+
+
+@require_safe
+@login_required
+def order_detail_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    """One order with its lines and history: the owner's, or any for staff; others get 404."""
+    try:
+        order = order_get(user=request.user, order_id=order_id)
+    except OrderNotFound:
+        raise Http404("No such order.") from None
+    return render(
+        request, "orders/detail.html", {"order": order, "history": order_history(order=order)}
+    )
+
+
+@require_safe
+@login_required
+def order_board_page(request: HttpRequest) -> HttpResponse:
+    """Staff only: the most recent orders of every customer, kept live by live.js."""
+    # A 403, not a redirect to the login page, which sends a signed-in person straight back.
+    if not request.user.is_staff:
+        raise PermissionDenied
+    orders = order_list().select_related("customer")[:BOARD_SIZE]
+    return render(request, "orders/board.html", {"orders": orders, "board_size": BOARD_SIZE})

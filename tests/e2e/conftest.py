@@ -1,0 +1,123 @@
+"""End-to-end fixtures: the real ASGI application served by uvicorn in a thread of this process,
+and Debian's Chromium driven by Playwright's sync API.
+
+The server thread shares this process's test database, as pytest-django's `live_server` does
+(SQLite's shared in-memory one included), and its channel layer.
+
+Playwright's sync API leaves this thread's event loop marked as running between its calls, so
+Django refuses ORM calls from the test once the browser has started: create the data a test
+needs in fixtures listed before `page`, and change it afterwards through the live server's API.
+"""
+
+import re
+import socket
+import threading
+from collections.abc import Generator, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from config.asgi import application
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STARTUP_TIMEOUT = 10
+# A loaded CI machine can take longer than Playwright's 5 s default to show a change.
+expect.set_options(timeout=10_000)
+
+
+class _ThreadedServer(uvicorn.Server):
+    """A uvicorn server that says when it listens. Off the main thread it leaves signals alone."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db: None) -> Iterator[str]:
+    """The project's ASGI application (HTTP and WebSockets) on a free port; yields its URL.
+
+    Static files are served too, as runserver would: the application itself does not.
+    """
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = _ThreadedServer(
+        uvicorn.Config(
+            ASGIStaticFilesHandler(application),
+            lifespan="off",
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="e2e-uvicorn", daemon=True
+    )
+    thread.start()
+    if not server.ready.wait(STARTUP_TIMEOUT):
+        server.should_exit = True
+        pytest.fail(f"the test server did not start within {STARTUP_TIMEOUT} s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_TIMEOUT)
+        listener.close()
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Chromium, headless. Function-scoped: Playwright must stop before the database flush."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"end-to-end tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, browser: Browser, live_asgi_server: str) -> Iterator[Page]:
+    """A page in a fresh browser context on the live server; screenshotted if the test fails."""
+    context = browser.new_context(base_url=live_asgi_server)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)
+            path = request.config.rootpath / "test-results" / "e2e" / f"{name}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=path, full_page=True)
+        context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test item (`rep_setup`, `rep_call`) for the fixtures."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
