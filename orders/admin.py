@@ -2,7 +2,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 
 from .exceptions import OrderError
@@ -42,10 +42,9 @@ class ProductAdmin(admin.ModelAdmin[Product]):
     readonly_fields = ("created_at", "updated_at")
 
 
-class OrderLineInline(admin.TabularInline[OrderLine, Order]):
-    model = OrderLine
-    fields = ("product", "quantity", "unit_price", "subtotal")
-    readonly_fields = fields
+class ReadOnlyInline[M: Model](admin.TabularInline[M, Order]):
+    """An order's lines and history are written by the domain only: shown, never edited."""
+
     extra = 0
     can_delete = False
 
@@ -54,24 +53,22 @@ class OrderLineInline(admin.TabularInline[OrderLine, Order]):
 
     def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
+
+
+class OrderLineInline(ReadOnlyInline[OrderLine]):
+    model = OrderLine
+    fields = ("product", "quantity", "unit_price", "subtotal")
+    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
         return super().get_queryset(request).select_related("product")
 
 
-class OrderEventInline(admin.TabularInline[OrderEvent, Order]):
+class OrderEventInline(ReadOnlyInline[OrderEvent]):
     model = OrderEvent
     fields = ("created_at", "kind", "from_status", "to_status", "actor")
     readonly_fields = fields
     ordering = ("created_at", "pk")
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[OrderEvent]:
         return super().get_queryset(request).select_related("actor")
