@@ -1,8 +1,12 @@
 """Django's error views, answering in JSON under /api/ and with the usual pages elsewhere."""
 
+import sys
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+
+from config.unavailable import database_unavailable_response, is_database_unavailable
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -32,6 +36,11 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # A database outage outside any view (a session saved by its middleware) is a 503 too.
+    # Django calls this while handling the error only on the sync path; under ASGI the error
+    # is gone by then, and views' errors are DatabaseUnavailableMiddleware's anyway.
+    if is_database_unavailable(sys.exc_info()[1]):
+        return database_unavailable_response(request)
     if not _is_api(request):
         return defaults.server_error(request)
     return JsonResponse({"detail": "Internal server error."}, status=500)

@@ -87,6 +87,9 @@ class Order(models.Model):
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     # SHA-256 of the normalised lines, so a replayed key can be told apart from a reused one.
     request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    # The JSON body of the first answer to a request with an idempotency key, written with the
+    # order: a repeat replays it verbatim. Text, not JSON: jsonb would reorder its keys.
+    idempotency_response = models.TextField(blank=True, default="", db_default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,11 +4,15 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from users.models import User
 
@@ -32,6 +36,7 @@ MAX_ORDER_LINES = 100
 # Order.total is numeric(12, 2).
 MAX_TOTAL = Decimal("9999999999.99")
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
+PURGE_BATCH = 1000
 CENT = Decimal("0.01")
 
 # Moves a customer may make on their own order; the rest are staff's (or the system's).
@@ -72,14 +77,70 @@ def _fingerprint(lines: list[LineItem]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def idempotency_cutoff(*, now: datetime | None = None) -> datetime:
+    """Keys of orders created before this have expired (settings.IDEMPOTENCY_KEY_TTL seconds)."""
+    return (now or timezone.now()) - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
+
+
 def _replay(*, customer: User, idempotency_key: str, fingerprint: str) -> Order | None:
-    """The order first placed with this key, if any; refuses a key reused for other lines."""
-    first = Order.objects.filter(customer=customer, idempotency_key=idempotency_key).first()
+    """The order first placed with this key, if the key has not expired.
+
+    Raises:
+        IdempotencyKeyReused: the key was used for other lines.
+    """
+    first = Order.objects.filter(
+        customer=customer, idempotency_key=idempotency_key, created_at__gte=idempotency_cutoff()
+    ).first()
     if first is not None and first.request_fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             "This Idempotency-Key was already used for an order with different lines."
         )
     return first
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _response_body(order: Order, lines: list[OrderLine], by_id: dict[int, Product]) -> str:
+    """The contract's Order representation (docs/api-contract.md) as JSON, from memory.
+
+    DRF and ninja render an Order identically, so one snapshot serves both styles; the tests
+    compare it with each style's GET orders/{id}.
+    """
+    body: dict[str, Any] = {
+        "id": order.pk,
+        "customer_id": order.customer_id,
+        "status": str(order.status),
+        "total": _money(order.total),
+        "created_at": _utc(order.created_at),
+        "updated_at": _utc(order.updated_at),
+        "lines": [
+            {
+                "product_id": line.product_id,
+                "sku": by_id[line.product_id].sku,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+            }
+            for line in lines
+        ],
+    }
+    return json.dumps(body)
+
+
+def order_response_body(order: Order) -> dict[str, Any] | None:
+    """The body of the first answer to the request that placed `order` with an idempotency key.
+
+    None for an order placed without a key (or whose key was purged): render it as it is now.
+    """
+    if not order.idempotency_response:
+        return None
+    body: dict[str, Any] = json.loads(order.idempotency_response)
+    return body
 
 
 def order_place(
@@ -88,7 +149,8 @@ def order_place(
     """Place an order in one transaction: lock the products, take the stock, write it all.
 
     Repeated products are merged into one line. With an idempotency key, placing the same lines
-    again returns the first order instead of a new one.
+    again within settings.IDEMPOTENCY_KEY_TTL returns the first order, whose
+    `order_response_body` is the first answer to replay; an expired key places a new order.
 
     Raises:
         InvalidOrder: no lines or more than MAX_ORDER_LINES, a quantity outside
@@ -115,7 +177,8 @@ def order_place(
             fingerprint=fingerprint,
         )
     except IntegrityError:
-        # A concurrent request with the same key committed first: answer with its order.
+        # A concurrent request with the same key committed first (one naming other products
+        # does not wait for our locks): replay its order, or refuse the reuse.
         if idempotency_key is None:
             raise
         first = _replay(customer=customer, idempotency_key=idempotency_key, fingerprint=fingerprint)
@@ -134,6 +197,14 @@ def _order_create(
         .filter(pk__in=[item.product_id for item in items], is_active=True)
         .order_by("pk")
     )
+    if idempotency_key is not None:
+        # A request with the same key and lines held these locks before us and has committed:
+        # replay it (checked under the locks, so it cannot be refused for the stock it took).
+        first = _replay(customer=customer, idempotency_key=idempotency_key, fingerprint=fingerprint)
+        if first is not None:
+            return first
+        # An expired key no longer replays: it moves to the new order.
+        _expired_keys(customer=customer, idempotency_key=idempotency_key).update(**NO_KEY)
     by_id = {product.pk: product for product in products}
     missing = [item.product_id for item in items if item.product_id not in by_id]
     if missing:
@@ -156,7 +227,8 @@ def _order_create(
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
-    OrderLine.objects.bulk_create(
+    # Created in product-id order, so in line-id order too.
+    lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
             product_id=item.product_id,
@@ -165,10 +237,66 @@ def _order_create(
         )
         for item in items
     )
+    if idempotency_key is not None:
+        # The first answer, kept with the key: a replay returns it even once the order changed.
+        order.idempotency_response = _response_body(order, lines, by_id)
+        Order.objects.filter(pk=order.pk).update(idempotency_response=order.idempotency_response)
     order_event_record(
         order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status, actor=customer
     )
     return order
+
+
+# What an order keeps of a forgotten key: nothing.
+NO_KEY: dict[str, Any] = {
+    "idempotency_key": None,
+    "request_fingerprint": "",
+    "idempotency_response": "",
+}
+
+
+def _expired_keys(
+    *, now: datetime | None = None, customer: User | None = None, idempotency_key: str | None = None
+) -> QuerySet[Order]:
+    orders = Order.objects.filter(
+        idempotency_key__isnull=False, created_at__lt=idempotency_cutoff(now=now)
+    )
+    if customer is not None:
+        orders = orders.filter(customer=customer)
+    if idempotency_key is not None:
+        orders = orders.filter(idempotency_key=idempotency_key)
+    return orders
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiredKey:
+    order_id: int
+    customer_email: str
+    idempotency_key: str
+    created_at: datetime
+
+
+def idempotency_keys_purge(
+    *, dry_run: bool = False, now: datetime | None = None
+) -> list[ExpiredKey]:
+    """Forget the idempotency keys older than settings.IDEMPOTENCY_KEY_TTL; the orders stay.
+
+    Expired keys no longer replay anyway; this clears them (and their stored answers) from the
+    orders. Returns the keys cleared, or with `dry_run` the keys that would be.
+    """
+    cutoff_now = now or timezone.now()
+    expired = [
+        ExpiredKey(order_id=pk, customer_email=email, idempotency_key=str(key), created_at=created)
+        for pk, email, key, created in _expired_keys(now=cutoff_now)
+        .order_by("pk")
+        .values_list("pk", "customer__email", "idempotency_key", "created_at")
+    ]
+    if not dry_run:
+        for start in range(0, len(expired), PURGE_BATCH):
+            batch = [key.order_id for key in expired[start : start + PURGE_BATCH]]
+            # Filtered again: a new order may have taken (and so cleared) a key meanwhile.
+            _expired_keys(now=cutoff_now).filter(pk__in=batch).update(**NO_KEY)
+    return expired
 
 
 def order_transition(

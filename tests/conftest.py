@@ -1,8 +1,10 @@
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import SynchronousOnlyOperation
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory, UserFactory
 from orders.models import Order, Product
@@ -45,3 +47,38 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+# --- Async hygiene ----------------------------------------------------------------------------
+# Async code must never reach the ORM synchronously. Django raises SynchronousOnlyOperation when
+# it does, unless DJANGO_ALLOW_ASYNC_UNSAFE turns that check off; and a handler that catches the
+# error (ninja's, DRF's, Django's 500, a consumer's) can hide it from the test. So the run refuses
+# the variable, and a SynchronousOnlyOperation created during a test fails it, caught or not.
+_sync_only_operations: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _async_unsafe_refused() -> Iterator[None]:
+    if os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE"):
+        pytest.fail("DJANGO_ALLOW_ASYNC_UNSAFE is set: unset it, the suite checks async safety.")
+    original = SynchronousOnlyOperation.__init__
+
+    def recording_init(self: SynchronousOnlyOperation, *args: object) -> None:
+        _sync_only_operations.append(str(args[0]) if args else "")
+        original(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SynchronousOnlyOperation, "__init__", recording_init)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_sync_only_operation(_async_unsafe_refused: None) -> Iterator[None]:
+    _sync_only_operations.clear()
+    yield
+    if os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE"):
+        pytest.fail("DJANGO_ALLOW_ASYNC_UNSAFE was set during the test.")
+    if _sync_only_operations:
+        raised = "; ".join(_sync_only_operations)
+        _sync_only_operations.clear()
+        pytest.fail(f"SynchronousOnlyOperation raised during the test (maybe caught): {raised}")

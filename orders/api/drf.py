@@ -21,9 +21,11 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import BasePermission, IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from config.drf import (
     JSONParser,
+    OrderThrottle,
     StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
@@ -38,6 +40,7 @@ from orders.services import (
     MAX_ORDER_LINES,
     LineItem,
     order_place,
+    order_response_body,
     order_transition,
     product_create,
     product_update,
@@ -52,7 +55,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     IDEMPOTENCY_KEY_HEADER,
     {"type": "string", "minLength": 1, "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH},
     OpenApiParameter.HEADER,
-    description="Placing the same lines again with the same key returns the first order.",
+    description="Placing the same lines again with the same key replays the first answer.",
 )
 # Validates the header's value (1..255 characters, no NUL); not a body field.
 IDEMPOTENCY_KEY_FIELD = serializers.CharField(
@@ -336,6 +339,12 @@ class OrderViewSet(
     def get_queryset(self) -> QuerySet[Order]:
         return orders_for_user(user=self.request.user)
 
+    def get_throttles(self) -> list[BaseThrottle]:
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(OrderThrottle())
+        return throttles
+
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         if self.action == "create":
             return OrderCreateSerializer
@@ -347,8 +356,11 @@ class OrderViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         placed = serializer.save()
-        # Read back with lines and products prefetched (a replay returns the first order).
-        order = order_get(user=request.user, order_id=placed.pk)
+        first_answer = order_response_body(placed)
+        if first_answer is not None:
+            # Placed with an Idempotency-Key: the answer kept with it, first time and replays.
+            return Response(first_answer, status=status.HTTP_201_CREATED)
+        order = order_get(user=request.user, order_id=placed.pk)  # lines and products prefetched
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

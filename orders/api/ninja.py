@@ -19,11 +19,13 @@ from urllib.parse import urlencode
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse
 from ninja import Field, Header, Query, Router, Schema
+from ninja.conf import settings as ninja_settings
 from ninja.errors import AuthorizationError
 from ninja.pagination import AsyncPaginationBase, paginate
 from ninja.responses import Status
+from ninja.throttling import SimpleRateThrottle
 from pydantic import (
     AfterValidator,
     BeforeValidator,
@@ -168,6 +170,56 @@ BODY_ERRORS: dict[int, Any] = {400: DetailOut, 413: DetailOut, 415: DetailOut}
 def current_user(request: HttpRequest) -> User:
     """The user `config.api`'s auth classes put on the request (every operation here needs one)."""
     return cast(User, request.auth)  # type: ignore[attr-defined]
+
+
+# --- Throttling ---------------------------------------------------------------------------------
+
+
+class RateThrottle(SimpleRateThrottle):
+    """ninja's SimpleRateThrottle with its rate read from settings.API_THROTTLE_RATES per request.
+
+    ninja reads the rate once, when the throttle is made at import time; reading it per request
+    lets the tests (and an operator) change it. Clients are told apart by user id once
+    authenticated, else by address. The throttle runs synchronously inside the async operation
+    (ninja 1.7 has no async throttles): fine for the in-memory cache, a blocking call with a
+    network cache. Like DRF's, it keeps the request's history on `self` between `allow_request`
+    and `wait`; ninja awaits nothing in between, so requests on one event loop (ASGI) do not
+    mix, while threads serving async views under WSGI could.
+    """
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__()
+
+    def get_rate(self) -> str | None:
+        rate: str | None = settings.API_THROTTLE_RATES.get(self.scope or "")
+        return rate
+
+    def get_ident(self, request: HttpRequest) -> str | None:
+        # ninja trusts any X-Forwarded-For when NINJA_NUM_PROXIES is unset, so a client could
+        # pick a new identity per request (and guess passwords unthrottled); unset here means
+        # "no proxy": the peer address, as the DRF and plain styles count.
+        if ninja_settings.NUM_PROXIES is None:
+            return request.META.get("REMOTE_ADDR")
+        return super().get_ident(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        user = getattr(request, "auth", None)
+        ident = f"user-{user.pk}" if isinstance(user, User) else self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.rate = self.get_rate()
+        if self.rate is None:
+            return True
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+    def wait(self) -> float | None:
+        # Until the oldest request in the window expires; ninja turns it into Retry-After.
+        if not self.history or self.duration is None:
+            return self.duration
+        return max(self.duration - (self.now - self.history[-1]), 1.0)
 
 
 # --- Pagination ---------------------------------------------------------------------------------
@@ -408,6 +460,8 @@ async def order_list(request: HttpRequest, filters: Query[OrderFilters]) -> Orde
         409: ErrorOut,
         422: ValidationErrorOut | ErrorOut,
     },
+    # The API's per-user budget (an operation's throttles replace it), and orders placed.
+    throttle=[RateThrottle("user"), RateThrottle("orders")],
 )
 async def order_create(
     request: HttpRequest,
@@ -419,11 +473,11 @@ async def order_create(
             alias="Idempotency-Key",
             min_length=1,
             max_length=MAX_IDEMPOTENCY_KEY_LENGTH,
-            description="Same key and same lines replay the first order.",
+            description="Same key and same lines replay the first answer.",
         ),
     ] = None,
-) -> Status[Order]:
-    """Place an order; with an `Idempotency-Key`, repeating it returns the first order."""
+) -> Status[Order] | JsonResponse:
+    """Place an order; with an `Idempotency-Key`, repeating it replays the first answer."""
     user = current_user(request)
     order = await sync_to_async(services.order_place)(
         customer=user,
@@ -432,6 +486,10 @@ async def order_create(
         ],
         idempotency_key=idempotency_key,
     )
+    first_answer = services.order_response_body(order)
+    if first_answer is not None:
+        # Placed with a key: the answer kept with it (already an OrderOut), first time and replays.
+        return JsonResponse(first_answer, status=201)
     return Status(201, await aorder_get(user=user, order_id=order.pk))
 
 

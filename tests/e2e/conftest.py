@@ -10,17 +10,15 @@ needs in fixtures listed before `page`, and change it afterwards through the liv
 """
 
 import re
-import socket
-import threading
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from config.asgi import application
+from tests.servers import HOST, serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -32,21 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STARTUP_TIMEOUT = 10
 # A loaded CI machine can take longer than Playwright's 5 s default to show a change.
 expect.set_options(timeout=10_000)
-
-
-class _ThreadedServer(uvicorn.Server):
-    """A uvicorn server that says when it listens. Off the main thread it leaves signals alone."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
 
 
 @pytest.fixture
@@ -55,30 +40,8 @@ def live_asgi_server(transactional_db: None) -> Iterator[str]:
 
     Static files are served too, as runserver would: the application itself does not.
     """
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = _ThreadedServer(
-        uvicorn.Config(
-            ASGIStaticFilesHandler(application),
-            lifespan="off",
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="e2e-uvicorn", daemon=True
-    )
-    thread.start()
-    if not server.ready.wait(STARTUP_TIMEOUT):
-        server.should_exit = True
-        pytest.fail(f"the test server did not start within {STARTUP_TIMEOUT} s")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(STARTUP_TIMEOUT)
-        listener.close()
+    with serve_in_thread(ASGIStaticFilesHandler(application)) as port:
+        yield f"http://{HOST}:{port}"
 
 
 @pytest.fixture

@@ -1,0 +1,288 @@
+"""Real servers on loopback for the tests that need one, and a timed HTTP client for them.
+
+`serve_in_thread` runs an ASGI application under uvicorn in a thread of the test process: it
+shares the test database (SQLite's in-memory one included) and the channel layer.
+`UvicornProcess` runs config.asgi in a process of its own, configured by environment variables;
+`spawn_live`/`live_server` point one at the test database (PostgreSQL: another process cannot
+see this one's in-memory SQLite).
+"""
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import uvicorn
+from django.db import connection
+
+PROJECT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+# Starting Django in a fresh interpreter takes a second or two; a loaded CI machine, longer.
+STARTUP_TIMEOUT = 60
+# No request of these tests may take this long: a hang fails instead of blocking the run.
+REQUEST_TIMEOUT = 30
+STOP_TIMEOUT = 10
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def database_url() -> str:
+    """DATABASE_URL of the database this test runs on (pytest-django's test database)."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or HOST
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+# --- HTTP ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    seconds: float
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def request(
+    port: int,
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> Reply:
+    """One timed HTTP/1.1 request to 127.0.0.1:`port`; no status raises, no redirect is followed."""
+    if isinstance(body, str):
+        body = body.encode()
+    client = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        client.request(method, path, body=body, headers=headers or {})
+        response = client.getresponse()
+        data = response.read()
+    finally:
+        client.close()
+    return Reply(
+        status=response.status,
+        headers={name.lower(): value for name, value in response.getheaders()},
+        body=data,
+        seconds=time.monotonic() - started,
+    )
+
+
+def poll(check: Callable[[], bool], *, timeout: float, interval: float = 0.1) -> float:
+    """Seconds until `check()` is true; raises TimeoutError after `timeout` seconds.
+
+    For waiting on something outside the test (a server starting, a database coming back),
+    which signals nothing the test could wait on.
+    """
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"not true after {timeout} s")
+        time.sleep(interval)
+    return time.monotonic() - started
+
+
+def answers_http(port: int) -> bool:
+    """Whether anything answers HTTP on the port (any status means it is serving)."""
+    try:
+        request(port, "GET", "/healthz", timeout=2)
+    except OSError:
+        return False
+    return True
+
+
+# --- In a thread of the test process -----------------------------------------------------------
+
+
+class _ThreadedServer(uvicorn.Server):
+    """A uvicorn server that says when it listens. Off the main thread it leaves signals alone."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.ready.set()
+
+
+@contextmanager
+def serve_in_thread(application: Callable[..., Any] | None = None) -> Iterator[int]:
+    """`application` (config.asgi's by default) on a free port in this process; yields the port."""
+    if application is None:
+        from config.asgi import application as project  # noqa: PLC0415 (after Django's setup)
+
+        application = project
+
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((HOST, 0))
+    port = int(listener.getsockname()[1])
+    server = _ThreadedServer(uvicorn.Config(application, lifespan="off", log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="test-uvicorn", daemon=True
+    )
+    thread.start()
+    try:
+        if not server.ready.wait(STARTUP_TIMEOUT):
+            raise TimeoutError(f"the test server did not start within {STARTUP_TIMEOUT} s")
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(STARTUP_TIMEOUT)
+        listener.close()
+
+
+# --- In a process of its own -------------------------------------------------------------------
+
+
+@dataclass
+class UvicornProcess:
+    """`uvicorn config.asgi:application` in a subprocess, its output in `log`."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    # Tags the server's database connections in pg_stat_activity, when set.
+    application_name: str = ""
+
+    @classmethod
+    def spawn(cls, env: dict[str, str], log: Path, application_name: str = "") -> "UvicornProcess":
+        """Launch it with exactly `env`; it is not serving yet (see `wait_until_serving`)."""
+        port = free_port()
+        with log.open("wb") as out:
+            process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+                [
+                    *(sys.executable, "-m", "uvicorn", "config.asgi:application"),
+                    *("--host", HOST, "--port", str(port)),
+                    *("--lifespan", "off", "--no-access-log"),
+                ],
+                cwd=PROJECT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return cls(process=process, port=port, log=log, application_name=application_name)
+
+    @classmethod
+    def start(cls, env: dict[str, str], log: Path) -> "UvicornProcess":
+        """Launch it and wait until it answers HTTP."""
+        server = cls.spawn(env, log)
+        server.wait_until_serving()
+        return server
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def serving(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited:\n{self.output()}")
+        return answers_http(self.port)
+
+    def wait_until_serving(self) -> None:
+        try:
+            poll(self.serving, timeout=STARTUP_TIMEOUT)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"uvicorn did not answer:\n{self.output()}") from None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_TIMEOUT)
+
+
+def spawn_live(log_dir: Path, **env: str) -> UvicornProcess:
+    """A UvicornProcess on the test database, its connections tagged; not serving yet.
+
+    Debug on, throttles out of the way (these tests measure behaviour, not rate limits); the
+    runner's DJANGO_, DATABASE_, DB_POOL_, API_THROTTLE_ and REDIS_ variables are not inherited.
+    `env` adds or overrides variables.
+    """
+    name = f"orderdesk-test-{uuid.uuid4().hex[:12]}"
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "DB_POOL_", "API_THROTTLE_", "REDIS_"))
+    }
+    server_env = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": f"{database_url()}?application_name={name}",
+        "DJANGO_DEBUG": "1",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "API_THROTTLE_USER": "1000000/min",
+        "API_THROTTLE_ORDERS": "1000000/min",
+        **env,
+    }
+    return UvicornProcess.spawn(server_env, log_dir / f"{name}.log", application_name=name)
+
+
+@contextmanager
+def live_server(log_dir: Path, **env: str) -> Iterator[UvicornProcess]:
+    """`spawn_live`, serving; stopped afterwards (before pytest-django flushes the database)."""
+    server = spawn_live(log_dir, **env)
+    try:
+        server.wait_until_serving()
+        yield server
+    finally:
+        server.stop()
+
+
+def post_json(
+    base: str,
+    path: str,
+    body: Any,
+    *,
+    token: str,
+    key: str | None = None,
+    timeout: float = REQUEST_TIMEOUT,
+) -> tuple[int, Any]:
+    """POST `body` as JSON to the server at URL `base`; the status and the decoded answer."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    port = urlsplit(base).port or 80
+    reply = request(port, "POST", path, body=json.dumps(body), headers=headers, timeout=timeout)
+    try:
+        return reply.status, reply.json()
+    except ValueError:
+        return reply.status, {"unparsed": reply.body.decode(errors="replace")[:2000]}
