@@ -78,6 +78,10 @@ IMPLEMENTATIONS: list[Implementation] = [
         "config.wsgi:application", "/api/plain/sync/", django=True,
     ),
     Implementation(
+        "fast-async", "fast path async view, uvicorn", "uvicorn", "config.asgi:application",
+        "/api/fast/", django=True,
+    ),
+    Implementation(
         "fastapi", "FastAPI, uvicorn", "uvicorn", "bench.peers.fastapi_app:app", "/",
         django=False,
     ),

@@ -22,6 +22,12 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.types import DictStrAny
 from ninja.utils import check_csrf
 
+from config.unavailable import (
+    DATABASE_UNAVAILABLE_ERRORS,
+    database_unavailable_response,
+    log_database_unavailable,
+)
+from orders.api.ninja import RateThrottle
 from orders.api.ninja import router as orders_router
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -33,7 +39,6 @@ from orders.exceptions import (
     ProductUnavailable,
     TransitionNotPermitted,
 )
-from users.api.ninja import RateThrottle
 from users.api.ninja import router as users_router
 from users.models import User
 from users.selectors import auser_for_token
@@ -95,14 +100,23 @@ class JSONOnlyParser(Parser):
     """ninja parses any body as JSON whatever its Content-Type; the contract wants 415.
 
     ninja wraps whatever the parser raises in a 400 `HttpError` (keeping it as `__cause__`);
-    `http_error` below answers with the cause when it is an `HttpError` itself.
+    `http_error` below answers with the cause when it is an `HttpError` itself. A body nested
+    deeper than Python's json can recurse gets a 400 naming that, not the RecursionError's text.
+    Every body here is an object: ninja would read `[]`, `5` or `null` as `{}`, which a PATCH
+    whose fields are all optional accepts as a change of nothing.
     """
 
     def parse_body(self, request: HttpRequest) -> DictStrAny:
         content_type = request.content_type or ""
         if content_type.lower() != "application/json":
             raise UnsupportedMediaType(content_type)
-        return super().parse_body(request)
+        try:
+            data = super().parse_body(request)
+        except RecursionError:
+            raise HttpError(400, "Cannot parse request body (JSON nested too deeply).") from None
+        if not isinstance(data, dict):
+            raise HttpError(400, "The body must be a JSON object.")
+        return data
 
 
 # --- The API ------------------------------------------------------------------------------------
@@ -262,3 +276,14 @@ def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
 def unreadable_body(request: HttpRequest, exc: RawPostDataException) -> HttpResponse:
     """A multipart body, already streamed by the CSRF check's look at request.POST."""
     return api.create_response(request, {"detail": "Send application/json."}, status=415)
+
+
+def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """503 while the database is down (config.unavailable). With DEBUG on, ninja's default
+    handler would answer these with a traceback 500 before Django's middleware saw them."""
+    log_database_unavailable(request, exc)
+    return database_unavailable_response(request)
+
+
+for _error in DATABASE_UNAVAILABLE_ERRORS:
+    api.exception_handler(_error)(database_unavailable)

@@ -9,19 +9,21 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import exceptions, parsers, renderers, serializers, status
 from rest_framework.authentication import TokenAuthentication, get_authorization_header
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.utils.encoders import JSONEncoder
 
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -153,7 +155,8 @@ QUERY_POSITIVE_INTEGER = QueryIntegerField(min_value=1)
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser with Django's body-size limit, which DRF's stream reading bypasses.
 
-    A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` raises `RequestDataTooBig`, answered with 413.
+    A body over `DATA_UPLOAD_MAX_MEMORY_SIZE` raises `RequestDataTooBig`, answered with 413;
+    one nested deeper than Python's json can recurse a 400 (DRF's would let RecursionError out).
     """
 
     def parse(
@@ -166,7 +169,10 @@ class JSONParser(parsers.JSONParser):
         if limit is not None and isinstance(stream, HttpRequest):
             # Reading `.body` applies the limit to the declared length before reading anything.
             stream.body  # noqa: B018
-        return super().parse(stream, media_type, parser_context)
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 class Pagination(PageNumberPagination):
@@ -279,6 +285,12 @@ class TokenThrottle(_PerAddress):
     scope = "token"
 
 
+class OrderThrottle(_SettingsRate, UserRateThrottle):
+    """Orders placed per user (`POST orders/`), on top of the user's overall budget."""
+
+    scope = "orders"
+
+
 # --- Errors -----------------------------------------------------------------------------------
 
 # The contract's status for each domain refusal; a subclass not listed takes its parent's.
@@ -376,3 +388,39 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
         )
         for code in codes
     }
+
+
+# --- Rendering ----------------------------------------------------------------------------------
+
+
+class ORJSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON renderer on orjson: the same compact JSON, several times faster to write.
+
+    What orjson does not write as DRF does goes through DRF's encoder (`default`): dates and
+    times (DRF writes UTC as `Z`), decimals, lazy strings. Pretty printing (`indent`, as the
+    browsable API asks for) and what orjson refuses (integers beyond 64 bits, NaN) fall back
+    to DRF's own renderer.
+    """
+
+    _encoder = JSONEncoder()
+    _options = orjson.OPT_PASSTHROUGH_DATETIME
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type or "", renderer_context or {}) is None:
+            try:
+                rendered = orjson.dumps(data, default=self._encoder.default, option=self._options)
+            except orjson.JSONEncodeError:
+                pass
+            else:
+                # As DRF: U+2028 and U+2029 escaped, so the output is also valid JavaScript.
+                return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
+                    b"\xe2\x80\xa9", b"\\u2029"
+                )
+        return super().render(data, accepted_media_type, renderer_context)

@@ -10,6 +10,7 @@ from typing import Any
 import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 # Lets admin.ModelAdmin[Product] and QuerySet[Order] be written at run time as mypy reads them.
 django_stubs_ext.monkeypatch()
@@ -36,11 +37,15 @@ else:
 ALLOWED_HOSTS: list[str] = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
+if not DEBUG and "*" in ALLOWED_HOSTS:
+    # "*" accepts any Host header: forged password-reset links, poisoned caches.
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS must not contain '*' when DJANGO_DEBUG is off: list the host "
+        "names this site answers to, such as 'orderdesk.example.com'."
+    )
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # Daphne first: its runserver serves WebSockets as well as HTTP.
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -54,16 +59,29 @@ INSTALLED_APPS = [
     "channels",
     "users",
     "orders",
+    "config.apps.ProjectConfig",
 ]
+# Daphne's runserver serves WebSockets as well as HTTP: development's `runserver` (and
+# ./scripts/demo) get it first. Production serves config.asgi with uvicorn, and Daphne as an app
+# imports Twisted into every worker (27 MiB of RSS each, docs/benchmarks.md).
+if env.bool("DJANGO_DAPHNE_RUNSERVER", default=DEBUG):
+    INSTALLED_APPS.insert(0, "daphne")
 
+# Django's default stack, in subclasses that skip the thread hop per middleware under ASGI
+# (config/middleware.py says which may still hop, and when). Django's deployment checks look
+# for its own paths; config.middleware's check stands in for the three it would miss.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
+    "config.middleware.SessionMiddleware",
+    "config.middleware.CommonMiddleware",
+    "config.middleware.CsrfViewMiddleware",
+    "config.middleware.AuthenticationMiddleware",
+    "config.middleware.MessageMiddleware",
+    "config.middleware.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees a view's error first: a database outage is a 503.
+    "config.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -95,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",  # {{ csp_nonce }}
             ],
         },
     },
@@ -113,7 +132,13 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
         "max_size": env.int("DB_POOL_MAX_SIZE", default=10),
         "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+        # While the server is down the pool retries with a doubling delay; giving up after this
+        # many seconds lets the next request start afresh, so recovery is not minutes late.
+        "reconnect_timeout": env.float("DB_POOL_RECONNECT_TIMEOUT", default=10.0),
     }
+    # A server that does not answer (a dead host, a black-holed network) fails a connection
+    # attempt after this many seconds, not psycopg's default 130 (the minimum is 2).
+    _db["OPTIONS"].setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=3))
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so two writers queue up
     # instead of one failing with "database is locked" when it upgrades its read lock.
@@ -124,6 +149,12 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+
+# The hot async reads (config/asyncdb.py): "psycopg", an async connection pool of their own on
+# PostgreSQL; "django", Django's connection through sync_to_async (the test settings).
+ASYNC_DB: str = env.str("ASYNC_DB", default="psycopg")
+if ASYNC_DB not in {"psycopg", "django"}:
+    raise ImproperlyConfigured(f'ASYNC_DB must be "psycopg" or "django", not "{ASYNC_DB}".')
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -143,13 +174,18 @@ AUTH_PASSWORD_VALIDATORS = [
 # Shared by every API style, so that they agree on limits and rates.
 API_PAGE_SIZE = 20
 API_MAX_PAGE_SIZE = 100
+# Seconds POST orders/ remembers an Idempotency-Key and replays its first answer; an older key
+# places a new order. `manage.py purge_idempotency_keys` clears expired keys.
+IDEMPOTENCY_KEY_TTL: int = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
 # Requests per period, per client (user, or IP address when anonymous). "signup" guards the
-# open POST users/, "token" the password check of POST auth/token.
+# open POST users/, "token" the password check of POST auth/token, "orders" each user's
+# POST orders/ (placing orders takes stock: a script must not empty the shelves).
 API_THROTTLE_RATES: dict[str, str] = {
     "anon": env.str("API_THROTTLE_ANON", default="60/min"),
     "user": env.str("API_THROTTLE_USER", default="600/min"),
     "signup": env.str("API_THROTTLE_SIGNUP", default="10/hour"),
     "token": env.str("API_THROTTLE_TOKEN", default="20/min"),
+    "orders": env.str("API_THROTTLE_ORDERS", default="60/min"),
 }
 
 REST_FRAMEWORK = {
@@ -158,6 +194,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "config.drf.ORJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.drf.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -202,6 +242,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT: bool = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load-balancer probes (config/health.py) speak plain HTTP to the worker.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS: int = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
@@ -210,6 +252,22 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every response: only this origin's scripts, styles, images and
+# connections (WebSockets included); inline <style>/<script> only with the request's nonce
+# (`nonce="{{ csp_nonce }}"`). Both Swagger UIs (/api/ninja/docs, /api/drf/docs/) run on the
+# swagger-ui copy ninja ships in its static files (templates/drf_spectacular/ points DRF's at
+# it too, instead of a CDN), so they need no exception; swagger-ui draws icons as data: SVGs.
+# DRF's browsable API works, but loses its inline styles (JSON colouring, two floats).
+SECURE_CSP: dict[str, list[str]] = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

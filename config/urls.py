@@ -2,15 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from config import health
 from config.api import api as ninja_api
 from orders import views as order_views
-from users.api import plain
+from users.api import fast, plain
 
 admin.site.site_header = "orderdesk"
 admin.site.site_title = "orderdesk admin"
 admin.site.index_title = "Order desk"
 
 urlpatterns = [
+    # First: Django tries the patterns in order, and this is the hot path (users/api/fast.py).
+    path("api/fast/", include((fast.urlpatterns, "fast"))),
     path("", order_views.home, name="home"),
     path("compare/", order_views.compare, name="compare"),
     path("orders/", order_views.order_list_page, name="order-list"),
@@ -19,6 +22,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    # Probes: exempt from the HTTPS redirect (settings.SECURE_REDIRECT_EXEMPT).
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("api/drf/", include("config.drf_urls")),
     path("api/ninja/", ninja_api.urls),
     path("api/plain/async/", include((plain.async_urlpatterns, "plain_async"))),

@@ -1,15 +1,21 @@
 """Reads of the order domain. They return querysets so sync and async callers share them."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import QuerySet
 
+from config import asyncdb
 from users.models import User
 
+from . import documents
+from .documents import UserRow
 from .exceptions import OrderNotFound
-from .models import Order, OrderEvent, OrderQuerySet, Product
+from .models import Order, OrderEvent, OrderLine, OrderQuerySet, Product
+from .services import MAX_ID
 
 
 def orders_for_user(
@@ -117,3 +123,85 @@ def products_visible_to(*, user: User | AnonymousUser) -> QuerySet[Product]:
 def order_history(*, order: Order) -> QuerySet[OrderEvent]:
     """The order's events, oldest first, with who did each (one query)."""
     return order.events.select_related("actor").order_by("created_at", "id")
+
+
+def user_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
+    """The contract's `users/{id}/orders` document: rows rendered by `orders.documents`.
+
+    The hot read of the contract, so no model instances and no serializer: on PostgreSQL the
+    statements of `orders.documents` (the ones the benchmark's FastAPI and Flask apps run),
+    elsewhere the same reads as `values_list()`. None when `viewer` may not see `user_id`
+    (themself, or staff): the contract answers 404 for someone else's and unknown users alike.
+    Two queries for any number of orders; three when staff read someone else's.
+    """
+    if not _may_read(viewer, user_id):
+        return None
+    own = _own_row(viewer)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+
+            def rows(sql: str, *params: Any) -> list[Any]:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+
+            user = (
+                own if viewer.pk == user_id else next(iter(rows(documents.USER_SQL, user_id)), None)
+            )
+            if user is None:
+                return None
+            orders = rows(documents.ORDERS_SQL, user_id)
+            lines = rows(documents.LINES_SQL, [order[0] for order in orders])
+        return documents.user_orders_json(user, orders, lines)
+
+    if viewer.pk == user_id:
+        user = own
+    else:
+        user = User.objects.filter(pk=user_id).values_list(*USER_COLUMNS).first()
+        if user is None:
+            return None
+    orders = list(
+        Order.objects.filter(customer_id=user_id)
+        .order_by("-created_at", "-id")
+        .values_list("id", "customer_id", "status", "total", "created_at", "updated_at")
+    )
+    lines = list(
+        OrderLine.objects.filter(order__customer_id=user_id)
+        .order_by("id")
+        .values_list("order_id", "product_id", "product__sku", "quantity", "unit_price")
+    )
+    return documents.user_orders_json(user, orders, lines)
+
+
+async def auser_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
+    """`user_orders_document` for async code: on psycopg's async driver, where there is one.
+
+    On PostgreSQL the statements run on a pooled async connection (`config.asyncdb`): no
+    thread hop. Elsewhere, `user_orders_document` in a thread.
+    """
+    if not asyncdb.available():
+        return await sync_to_async(user_orders_document)(viewer=viewer, user_id=user_id)
+    if not _may_read(viewer, user_id):
+        return None
+    async with asyncdb.aconnection() as conn:
+        user = (
+            _own_row(viewer)
+            if viewer.pk == user_id
+            else await (await conn.execute(documents.USER_SQL, (user_id,))).fetchone()
+        )
+        if user is None:
+            return None
+        orders = await (await conn.execute(documents.ORDERS_SQL, (user_id,))).fetchall()
+        ids = [order[0] for order in orders]
+        lines = await (await conn.execute(documents.LINES_SQL, (ids,))).fetchall()
+    return documents.user_orders_json(user, orders, lines)
+
+
+USER_COLUMNS = ("id", "email", "name", "age", "is_active", "is_staff")
+
+
+def _may_read(viewer: User, user_id: int) -> bool:
+    return (viewer.pk == user_id or viewer.is_staff) and 0 < user_id <= MAX_ID
+
+
+def _own_row(viewer: User) -> UserRow:
+    return (viewer.pk, viewer.email, viewer.name, viewer.age, viewer.is_active, viewer.is_staff)

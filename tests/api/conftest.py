@@ -10,15 +10,19 @@ from django.test import Client
 from users.models import User
 from users.services import token_issue
 
-# Every style and its prefix. The plain styles serve `users/{id}/orders` and `users/` only.
+# Every style and its prefix. The plain styles serve `users/{id}/orders` and `users/` only,
+# the fast path `users/{id}/orders` only.
 STYLES = {
     "drf": "/api/drf/",
     "ninja": "/api/ninja/",
     "plain-async": "/api/plain/async/",
     "plain-sync": "/api/plain/sync/",
+    "fast": "/api/fast/",
 }
 FULL_STYLES = ["drf", "ninja"]
-ALL_STYLES = list(STYLES)
+ALL_STYLES = ["drf", "ninja", "plain-async", "plain-sync"]
+# The styles of `GET users/{id}/orders`.
+READ_STYLES = [*ALL_STYLES, "fast"]
 
 
 @dataclass
@@ -97,6 +101,17 @@ def _drf_fields(body: Any, prefix: str = "") -> set[str]:
 @pytest.fixture(params=ALL_STYLES)
 def api(request: pytest.FixtureRequest, client: Client) -> Api:
     return Api(request.param, client)
+
+
+@pytest.fixture(params=READ_STYLES)
+def reader(request: pytest.FixtureRequest, client: Client) -> Api:
+    """Every style that serves `GET users/{id}/orders`, the fast path too."""
+    return Api(request.param, client)
+
+
+@pytest.fixture
+def every_reader(client: Client) -> dict[str, Api]:
+    return {style: Api(style, client) for style in READ_STYLES}
 
 
 @pytest.fixture(params=FULL_STYLES)

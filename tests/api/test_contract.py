@@ -55,9 +55,9 @@ def history(customer):
 
 
 class TestUserOrders:
-    def test_every_style_returns_the_same_payload(self, every_api, history):
+    def test_every_style_returns_the_same_payload(self, every_reader, history):
         payloads = {}
-        for style, api in every_api.items():
+        for style, api in every_reader.items():
             response = api.get(f"users/{history.pk}/orders", user=history)
             assert response.status_code == 200, (style, response.content)
             assert response["Content-Type"].startswith("application/json")
@@ -67,8 +67,8 @@ class TestUserOrders:
         for style, payload in payloads.items():
             assert payload == first, style
 
-    def test_the_payload_matches_the_database(self, api, history):
-        body = api.get(f"users/{history.pk}/orders", user=history).json()
+    def test_the_payload_matches_the_database(self, reader, history):
+        body = reader.get(f"users/{history.pk}/orders", user=history).json()
 
         assert body["user"] == {
             "id": history.pk,
@@ -105,44 +105,44 @@ class TestUserOrders:
                 for line in lines
             ]
 
-    def test_staff_may_read_any_customers_orders(self, api, history, staff):
-        response = api.get(f"users/{history.pk}/orders", user=staff)
+    def test_staff_may_read_any_customers_orders(self, reader, history, staff):
+        response = reader.get(f"users/{history.pk}/orders", user=staff)
         assert response.status_code == 200
         assert len(response.json()["orders"]) == 3
 
-    def test_another_customers_orders_are_not_found(self, api, history, other_customer):
-        response = api.get(f"users/{history.pk}/orders", user=other_customer)
+    def test_another_customers_orders_are_not_found(self, reader, history, other_customer):
+        response = reader.get(f"users/{history.pk}/orders", user=other_customer)
         assert response.status_code == 404
         assert "orders" not in response.json()
 
     @pytest.mark.parametrize("user_id", ["999999", str(2**63), str(2**70)])
-    def test_an_unknown_or_huge_id_is_not_found(self, api, staff, user_id):
-        assert api.get(f"users/{user_id}/orders", user=staff).status_code == 404
+    def test_an_unknown_or_huge_id_is_not_found(self, reader, staff, user_id):
+        assert reader.get(f"users/{user_id}/orders", user=staff).status_code == 404
 
-    def test_anonymous_clients_are_refused(self, api, history):
-        response = api.get(f"users/{history.pk}/orders")
+    def test_anonymous_clients_are_refused(self, reader, history):
+        response = reader.get(f"users/{history.pk}/orders")
         assert response.status_code == 401
         assert "detail" in response.json()
 
-    def test_a_bad_token_is_refused(self, api, history):
-        response = api.client.get(
-            f"{api.prefix}users/{history.pk}/orders", headers={"Authorization": "Bearer nope"}
+    def test_a_bad_token_is_refused(self, reader, history):
+        response = reader.client.get(
+            f"{reader.prefix}users/{history.pk}/orders", headers={"Authorization": "Bearer nope"}
         )
         assert response.status_code == 401
 
-    def test_the_browser_session_works_too(self, api, history):
-        api.client.force_login(history)
-        assert api.get(f"users/{history.pk}/orders").status_code == 200
+    def test_the_browser_session_works_too(self, reader, history):
+        reader.client.force_login(history)
+        assert reader.get(f"users/{history.pk}/orders").status_code == 200
 
     @pytest.mark.parametrize("count", [1, 50])
-    def test_runs_the_same_queries_for_1_or_50_orders(self, api, customer, count):
+    def test_runs_the_same_queries_for_1_or_50_orders(self, reader, customer, count):
         product = ProductFactory.create(stock=1000)
         OrderFactory.create_batch(count, customer=customer, lines=[(product, 1)])
         # Issue the token first so that its INSERT is not counted.
-        token_client_headers = api._headers(customer, None)
+        token_client_headers = reader._headers(customer, None)
         with CaptureQueriesContext(connection) as queries:
-            response = api.client.get(
-                f"{api.prefix}users/{customer.pk}/orders", headers=token_client_headers
+            response = reader.client.get(
+                f"{reader.prefix}users/{customer.pk}/orders", headers=token_client_headers
             )
         assert response.status_code == 200
         assert len(response.json()["orders"]) == count

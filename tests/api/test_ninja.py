@@ -537,7 +537,7 @@ class TestUserOrders:
             )
         client = bearer(customer)
 
-        with django_assert_num_queries(4):  # the token, the user, the orders, their lines
+        with django_assert_num_queries(3):  # the token (and its user), the orders, their lines
             response = client.get(f"{API}users/{customer.pk}/orders")
 
         body = response.json()

@@ -1,6 +1,7 @@
 """`manage.py bench`: the harness runs end to end, and every implementation answers alike."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -69,7 +70,7 @@ class TestTheCommand:
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install wrk)")
 @pytest.mark.django_db(transaction=True)
 class TestQuickRun:
-    """One real run on the test database: about 40 s (seven servers, 3 s of load each)."""
+    """One real run on the test database: about 45 s (eight servers, 3 s of load each)."""
 
     @pytest.fixture(scope="class")
     def document(self, tmp_path_factory, django_db_setup, django_db_blocker) -> dict:
@@ -102,3 +103,28 @@ class TestQuickRun:
         fastapi = next(c for c in document["results"] if c["implementation"] == "fastapi")
         assert fastapi["ratio_to_fastapi"] == 1.0
         assert Path(document["_png"]).stat().st_size > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+@pytest.mark.django_db(transaction=True)
+class TestProfile:
+    @pytest.mark.parametrize(
+        ("name", "handler"), [("fast-async", "user_orders_fast"), ("drf-sync", "orders")]
+    )
+    def test_reports_cpu_per_request_and_the_handlers_functions(
+        self, name, handler, capsys, django_db_blocker
+    ) -> None:
+        with django_db_blocker.unblock():
+            call_command(
+                "bench", "--profile", name, "--requests", "30",
+                "--database-url", configured_database_url(),
+            )  # fmt: skip
+        report = capsys.readouterr().out
+        assert f"{name}: 30 requests of " in report
+        assert re.search(r"CPU per request \d+\.\d{3} ms", report), report
+        assert f"({handler})" in report, report
+
+    def test_refuses_an_unknown_implementation(self) -> None:
+        with pytest.raises(CommandError, match="Unknown implementation"):
+            call_command("bench", "--profile", "rocket", "--database-url", "postgres://h/x")

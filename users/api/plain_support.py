@@ -124,9 +124,11 @@ def read_json_object(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body)
     except UnreadablePostError as error:
         raise ApiError(400, "The request body could not be read.") from error
-    # ValueError covers bad syntax, bad UTF-8 and over-long integers; RecursionError deep nesting.
-    except (ValueError, RecursionError) as error:
+    # ValueError covers bad syntax, bad UTF-8 and over-long integers.
+    except ValueError as error:
         raise ApiError(400, "Malformed JSON.") from error
+    except RecursionError:
+        raise ApiError(400, "Malformed JSON: nested too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "The body must be a JSON object.")
     return data
@@ -265,7 +267,7 @@ def order_json(order: Order) -> dict[str, Any]:
 # --- Authentication and CSRF --------------------------------------------------------------
 
 
-def _bearer_key(request: HttpRequest) -> str | None:
+def bearer_key(request: HttpRequest) -> str | None:
     """The key of an `Authorization: Bearer <key>` header; None without one."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     return key.strip() if scheme.lower() == "bearer" else None
@@ -277,7 +279,7 @@ def authenticate(request: HttpRequest) -> User | AnonymousUser:
     Raises:
         ApiError: 401 for a bearer token that names no active user.
     """
-    key = _bearer_key(request)
+    key = bearer_key(request)
     if key is None:
         return request.user
     user = user_for_token(key=key) if key else None
@@ -288,7 +290,7 @@ def authenticate(request: HttpRequest) -> User | AnonymousUser:
 
 async def aauthenticate(request: HttpRequest) -> User | AnonymousUser:
     """`authenticate` on the async ORM."""
-    key = _bearer_key(request)
+    key = bearer_key(request)
     if key is None:
         return await request.auser()
     user = await auser_for_token(key=key) if key else None
@@ -316,7 +318,7 @@ def enforce_session_csrf(request: HttpRequest) -> None:
     Token clients and anonymous callers are not checked: no cookie logs them in, so a
     forged cross-site request gains nothing.
     """
-    if _bearer_key(request) is not None or not request.user.is_authenticated:
+    if bearer_key(request) is not None or not request.user.is_authenticated:
         return
     if not _csrf_passes(request):
         raise _csrf_failed()
@@ -324,7 +326,7 @@ def enforce_session_csrf(request: HttpRequest) -> None:
 
 async def aenforce_session_csrf(request: HttpRequest) -> None:
     """`enforce_session_csrf` for async views (the check may load the session)."""
-    if _bearer_key(request) is not None or not (await request.auser()).is_authenticated:
+    if bearer_key(request) is not None or not (await request.auser()).is_authenticated:
         return
     if not await sync_to_async(_csrf_passes)(request):
         raise _csrf_failed()

@@ -4,6 +4,7 @@ See docs/benchmarks.md. The work is done in the `bench` package; this parses the
 """
 
 import shlex
+import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,7 +14,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bench import report, runner, servers
+from bench import data, report, runner, servers
 from bench.load import WrkMissing
 
 
@@ -75,6 +76,14 @@ class Command(BaseCommand):
             "--only", help=f"Comma-separated subset of: {', '.join(servers.BY_NAME)}."
         )
         parser.add_argument("--output", type=Path, help="JSON results; the PNG goes beside it.")
+        parser.add_argument(
+            "--profile",
+            metavar="NAME",
+            help="Instead of measuring: profile one implementation in-process (cProfile).",
+        )
+        parser.add_argument(
+            "--requests", type=int, default=2000, help="Requests to profile (--profile)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         database_url = options["database_url"] or configured_database_url()
@@ -84,6 +93,9 @@ class Command(BaseCommand):
         orders = options["orders_per_customer"]
         if orders < 1 or options["repeat"] < 1:
             raise CommandError("--orders-per-customer and --repeat must be 1 or more.")
+        if options["profile"]:
+            self.stdout.write(self._profile(database_url, options))
+            return
         names = options["only"].split(",") if options["only"] else list(servers.BY_NAME)
         unknown = [name for name in names if name not in servers.BY_NAME]
         if unknown:
@@ -116,3 +128,30 @@ class Command(BaseCommand):
             chart = options["output"].with_suffix(".png")
             report.write_chart(document, chart)
             self.stdout.write(f"Wrote {options['output']} and {chart}.")
+
+    def _profile(self, database_url: str, options: dict[str, Any]) -> str:
+        name = options["profile"]
+        if name not in servers.BY_NAME:
+            raise CommandError(
+                f"Unknown implementation {name!r}: one of {', '.join(servers.BY_NAME)}."
+            )
+        self.stderr.write("Preparing the database (migrate, bench customers and tokens)...")
+        data.migrate(database_url)
+        customer = data.seed(database_url, [options["orders_per_customer"]])[
+            options["orders_per_customer"]
+        ]
+        command = [
+            *(sys.executable, "-m", "bench.profile", name, customer.path, customer.token),
+            str(options["requests"]),
+        ]
+        result = subprocess.run(  # noqa: S603 (our interpreter, our module)
+            command,
+            env=servers.server_env(database_url, options["pool_size"]),
+            cwd=data.PROJECT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise CommandError(f"The profile run failed:\n{result.stderr[-3000:]}")
+        return result.stdout

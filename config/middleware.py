@@ -1,0 +1,153 @@
+"""Django's default middleware, without thread hops under ASGI.
+
+Under ASGI, Django's `MiddlewareMixin` runs every `process_request` and `process_response`
+through `sync_to_async`: two thread hops per middleware per request, fourteen for the default
+stack, plus one for CSRF's `process_view`. Profiled on the benchmark's endpoint they cost
+about 2 ms of CPU per request, more than the whole FastAPI request (docs/benchmarks.md).
+
+These methods only read headers and cookies, set headers and make lazy objects, so under ASGI
+the classes below call them on the event loop. The exceptions touch the database, and still
+hop, but only when they do: the session middleware when the session must be saved, the
+messages middleware when messages were read or added (their storage reads the session), CSRF
+when a multipart body may have to be read from a temporary file. Under WSGI nothing changes.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import middleware as auth
+from django.contrib.messages import middleware as messages
+from django.contrib.messages.storage import default_storage
+from django.contrib.sessions import middleware as sessions
+from django.core.checks import CheckMessage, Tags, Warning, register
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware import clickjacking, common, csp, csrf, security
+from django.utils.functional import SimpleLazyObject, empty
+from django.utils.module_loading import import_string
+
+
+class InlineMiddlewareMixin:
+    """Call `process_request` and `process_response` on the event loop: they do no I/O."""
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        middleware: Any = self
+        response = None
+        if hasattr(middleware, "process_request"):
+            response = middleware.process_request(request)
+        response = response or await middleware.get_response(request)
+        if hasattr(middleware, "process_response"):
+            response = middleware.process_response(request, response)
+        return cast(HttpResponseBase, response)
+
+
+class SecurityMiddleware(InlineMiddlewareMixin, security.SecurityMiddleware):
+    pass
+
+
+class CommonMiddleware(InlineMiddlewareMixin, common.CommonMiddleware):
+    pass
+
+
+class AuthenticationMiddleware(InlineMiddlewareMixin, auth.AuthenticationMiddleware):
+    """Sets the lazy `request.user` and `request.auser`; nothing is read until asked for."""
+
+
+class XFrameOptionsMiddleware(InlineMiddlewareMixin, clickjacking.XFrameOptionsMiddleware):
+    pass
+
+
+class ContentSecurityPolicyMiddleware(InlineMiddlewareMixin, csp.ContentSecurityPolicyMiddleware):
+    pass
+
+
+class CsrfViewMiddleware(InlineMiddlewareMixin, csrf.CsrfViewMiddleware):
+    """The token comes from a cookie; a form body is read only for unsafe methods."""
+
+    def __init__(self, get_response: Any) -> None:
+        super().__init__(get_response)
+        if self.async_mode:
+            # Django wraps a sync process_view in sync_to_async; an async one it awaits.
+            self.process_view = self._aprocess_view  # type: ignore[method-assign,assignment]
+
+    async def _aprocess_view(
+        self,
+        request: HttpRequest,
+        callback: Callable[..., Any],
+        callback_args: tuple[Any, ...],
+        callback_kwargs: dict[str, Any],
+    ) -> HttpResponseBase | None:
+        check = super().process_view
+        if request.content_type == "multipart/form-data":
+            # Uploads over FILE_UPLOAD_MAX_MEMORY_SIZE are parsed from a file on disk.
+            return await sync_to_async(check)(request, callback, callback_args, callback_kwargs)
+        return check(request, callback, callback_args, callback_kwargs)
+
+
+class SessionMiddleware(sessions.SessionMiddleware):
+    """Makes the lazy session on the loop; saving it (a database write) still hops."""
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        self.process_request(request)
+        response = await cast(Awaitable[HttpResponse], self.get_response(request))
+        session = request.session
+        if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
+            return await sync_to_async(self.process_response)(request, response)
+        return self.process_response(request, response)
+
+
+class MessageMiddleware(messages.MessageMiddleware):
+    """Message storage made when first used; storing messages (the session) still hops.
+
+    Django makes the storage on every request, and its cookie signer derives a key each time:
+    6% of the fast path's CPU for requests that never touch a message.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if not _used(request):
+            return response
+        return super().process_response(request, response)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        self.process_request(request)
+        response = await cast(Awaitable[HttpResponse], self.get_response(request))
+        if not _used(request):
+            return response
+        storage = request._messages  # type: ignore[attr-defined]
+        if storage.used or storage.added_new:
+            return await sync_to_async(self.process_response)(request, response)
+        return self.process_response(request, response)
+
+
+def _used(request: HttpRequest) -> bool:
+    """Whether the request's lazy message storage was made."""
+    storage = getattr(request, "_messages", None)
+    return storage is not None and storage._wrapped is not empty
+
+
+# Django's deployment checks look for its own dotted paths in MIDDLEWARE (security.W001, W002,
+# W003), so the settings silence those three and this check stands in for them.
+STANDS_IN_FOR = {
+    "security.W001": (SecurityMiddleware, security.SecurityMiddleware),
+    "security.W002": (XFrameOptionsMiddleware, clickjacking.XFrameOptionsMiddleware),
+    "security.W003": (CsrfViewMiddleware, csrf.CsrfViewMiddleware),
+}
+
+
+@register(Tags.security, deploy=True)
+def check_security_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """Warn, as Django would, when neither Django's middleware nor its subclass here is used."""
+    installed = {import_string(path) for path in settings.MIDDLEWARE}
+    return [
+        Warning(
+            f"Neither {ours.__module__}.{ours.__name__} nor Django's {theirs.__name__} is in "
+            f"MIDDLEWARE: Django's deployment check {check_id} says what that leaves open.",
+            id=f"orderdesk.{check_id.replace('security.', '')}",
+        )
+        for check_id, (ours, theirs) in STANDS_IN_FOR.items()
+        if not installed & {ours, theirs}
+    ]

@@ -1,0 +1,176 @@
+"""The ASGI path (config.asgi, config.handlers, config.middleware): faster, and still Django.
+
+Requests go through `config.asgi.application` itself, as an ASGI server would call it.
+"""
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.core import signals
+from django.db import close_old_connections, connection, reset_queries
+from django.test import override_settings
+
+from config.asgi import application
+from config.middleware import check_security_middleware
+from orders.factories import DEFAULT_PASSWORD, UserFactory
+from users.models import User
+
+
+async def call(
+    method: str,
+    path: str,
+    *,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    cookies: SimpleCookie | None = None,
+) -> tuple[int, dict[str, str], SimpleCookie, bytes]:
+    """One HTTP request through the ASGI application: status, headers, cookies set, body."""
+    raw_headers = [(b"host", b"127.0.0.1")]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    if cookies:
+        jar = "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
+        raw_headers.append((b"cookie", jar.encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw_headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+    disconnected = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await disconnected.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await application(scope, receive, send)
+    start = sent[0]
+    response_headers: dict[str, str] = {}
+    set_cookies = SimpleCookie()
+    for name, value in start["headers"]:
+        if name.lower() == b"set-cookie":
+            set_cookies.load(value.decode())
+        else:
+            response_headers[name.decode().lower()] = value.decode()
+    content = b"".join(message.get("body", b"") for message in sent[1:])
+    return start["status"], response_headers, set_cookies, content
+
+
+@pytest.fixture
+def finished_in() -> Iterator[list[int]]:
+    """The thread each `request_finished` ran in, in order."""
+    threads: list[int] = []
+
+    def record(**kwargs: Any) -> None:
+        threads.append(threading.get_ident())
+
+    signals.request_finished.connect(record)
+    yield threads
+    signals.request_finished.disconnect(record)
+
+
+class TestRequestThreads:
+    @pytest.mark.django_db
+    async def test_sync_code_of_one_request_after_another_runs_on_one_reused_thread(
+        self, finished_in: list[int]
+    ) -> None:
+        for _ in range(3):
+            status, *_ = await call("GET", "/api/drf/orders/")  # a sync DRF view: 401
+            assert status == 401
+        assert len(finished_in) == 3
+        assert len(set(finished_in)) == 1
+        assert finished_in[0] != threading.get_ident()
+
+    async def test_a_response_of_async_code_alone_is_closed_on_the_event_loop(
+        self, finished_in: list[int]
+    ) -> None:
+        # config.asgi takes these off request_started; Django's test client puts them back
+        # after each of its requests, and any earlier test may have used it.
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_started.disconnect(reset_queries)
+        # The plain async view answers an anonymous client without touching the database.
+        status, _, _, body = await call("GET", "/api/plain/async/users/1/orders")
+        assert (status, b"credentials" in body) == (401, True)
+        assert finished_in == [threading.get_ident()]
+
+
+def make_user() -> User:
+    """A user, committed; the worker thread's connection closed, so nothing holds the test DB."""
+    try:
+        return UserFactory.create()
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)  # request threads use connections of their own
+class TestBrowserSessionsUnderAsgi:
+    async def test_a_login_saves_the_session_and_the_next_page_knows_the_user(self) -> None:
+        user = await sync_to_async(make_user)()
+        status, _, cookies, _ = await call("GET", "/login/")
+        assert status == 200
+        token = cookies["csrftoken"].value
+        form = urlencode({"username": user.email, "password": DEFAULT_PASSWORD})
+        status, headers, session, _ = await call(
+            "POST",
+            "/login/",
+            body=form.encode(),
+            headers={
+                "content-type": "application/x-www-form-urlencoded",
+                "x-csrftoken": token,
+            },
+            cookies=cookies,
+        )
+        assert status == 302, headers
+        assert "sessionid" in session
+        status, _, _, page = await call("GET", "/orders/", cookies=session)
+        assert status == 200
+        assert user.email.encode() in page
+
+    async def test_a_form_post_without_its_csrf_token_is_refused(self) -> None:
+        form = urlencode({"username": "a@example.com", "password": "x"})
+        status, *_ = await call(
+            "POST",
+            "/login/",
+            body=form.encode(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert status == 403
+
+
+class TestDeploymentCheck:
+    def test_is_quiet_with_the_projects_middleware(self) -> None:
+        assert check_security_middleware() == []
+
+    def test_stands_in_for_djangos_three_when_they_are_missing(self) -> None:
+        with override_settings(MIDDLEWARE=["config.middleware.SessionMiddleware"]):
+            ids = sorted(message.id for message in check_security_middleware())
+        assert ids == ["orderdesk.W001", "orderdesk.W002", "orderdesk.W003"]
+
+    def test_accepts_djangos_own_middleware_too(self) -> None:
+        django_stack = [
+            "django.middleware.security.SecurityMiddleware",
+            "django.middleware.csrf.CsrfViewMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ]
+        with override_settings(MIDDLEWARE=django_stack):
+            assert check_security_middleware() == []
