@@ -1,11 +1,22 @@
 """Property-based tests: schemathesis drives both OpenAPI schemas with generated requests.
 
-Every operation of DRF's and ninja's schema gets at least 100 generated examples, sent through
-Django's WSGI handler in-process (the ninja operations are async; Django runs them), as a staff
-member with a bearer token. Schemathesis' default checks apply: no server errors, and status
+Two kinds of run, each on DRF's and on ninja's schema, sent through Django's WSGI handler
+in-process (the ninja operations are async; Django runs them) as a staff member with a bearer
+token. Schemathesis' default checks apply to every response: no server errors, and status
 codes, content types, headers and bodies that match what the schema documents.
+
+- Per operation: `SCHEMATHESIS_EXAMPLES` generated requests each (100 by default; CI's long
+  run sets 1000), valid and invalid ones, plus schemathesis' coverage cases.
+- Stateful: `SCHEMATHESIS_SCENARIOS` scenarios (as many as examples by default), each a chain
+  of up to six linked calls (place an order, then read it, then move it; create a product, then
+  change it, then order it) that feeds one response's ids into the next request, so generated
+  requests reach real objects instead of 404s. The links come from schemathesis' own inference
+  over the response schemas (checked below); the schemas declare none.
 """
 
+import contextvars
+import functools
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,15 +25,17 @@ import schemathesis
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
-from hypothesis import HealthCheck, settings
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.specs.openapi.checks import ignored_auth
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory
 from users.services import token_issue
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 100
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "100"))
+SCENARIOS = int(os.environ.get("SCHEMATHESIS_SCENARIOS", str(EXAMPLES)))
 HYPOTHESIS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -33,6 +46,14 @@ HYPOTHESIS = settings(
         HealthCheck.filter_too_much,
         HealthCheck.data_too_large,
     ],
+)
+STATEFUL = settings(
+    max_examples=SCENARIOS,
+    stateful_step_count=6,  # calls per scenario at most (schemathesis' default)
+    phases=[Phase.generate],
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
 )
 
 
@@ -68,27 +89,154 @@ def _keep_the_test_connection() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
+SCHEMA_URLS = {"drf": "/api/drf/schema/", "ninja": "/api/ninja/openapi.json"}
+
+
+def load_schema(style: str) -> Any:
+    return schemathesis.openapi.from_wsgi(SCHEMA_URLS[style], in_own_context)
+
+
+def in_own_context(environ: dict[str, Any], start_response: Any) -> Any:
+    """Django's WSGI application, each request in a copy of the context, as ASGI serves it.
+
+    Under WSGI a context variable an async view sets comes back into the caller's context
+    (`async_to_sync` copies it there), so in one thread serving tens of thousands of requests
+    the context would grow by any variable made per request, and every later request would
+    copy it all.
+    """
+    return contextvars.copy_context().run(wsgi_application(), environ, start_response)
+
+
+@functools.cache
+def wsgi_application() -> Any:
+    return get_wsgi_application()
+
+
 @pytest.fixture
 def drf_schema() -> Any:
-    return schemathesis.openapi.from_wsgi("/api/drf/schema/", get_wsgi_application())
+    return load_schema("drf")
 
 
 @pytest.fixture
 def ninja_schema() -> Any:
-    return schemathesis.openapi.from_wsgi("/api/ninja/openapi.json", get_wsgi_application())
+    return load_schema("ninja")
 
 
 drf = schemathesis.pytest.from_fixture("drf_schema")
 ninja = schemathesis.pytest.from_fixture("ninja_schema")
 
 
+# Operations whose authentication `ignored_auth` has confirmed. The check replays every
+# successful call without credentials and with wrong ones (three more requests); once per
+# operation and process proves what it can, and keeps a 1,000-example run within its time.
+AUTH_CONFIRMED: set[str] = set()
+
+
+def checks_to_skip(case: Any) -> list[Any]:
+    return [ignored_auth] if case.operation.label in AUTH_CONFIRMED else []
+
+
+def note_auth_confirmed(case: Any, response: Any) -> None:
+    """After a call whose checks all passed: a 2xx means `ignored_auth` ran and found no fault."""
+    if 200 <= response.status_code < 300:
+        AUTH_CONFIRMED.add(case.operation.label)
+
+
+def call_and_validate(case: Any, headers: dict[str, str]) -> None:
+    response = case.call_and_validate(headers=headers, excluded_checks=checks_to_skip(case))
+    note_auth_confirmed(case, response)
+
+
 @drf.parametrize()
 @HYPOTHESIS
 def test_drf_operations_conform_to_their_schema(case: Any, staff_headers: dict[str, str]) -> None:
-    case.call_and_validate(headers=staff_headers)
+    call_and_validate(case, staff_headers)
 
 
 @ninja.parametrize()
 @HYPOTHESIS
 def test_ninja_operations_conform_to_their_schema(case: Any, staff_headers: dict[str, str]) -> None:
-    case.call_and_validate(headers=staff_headers)
+    call_and_validate(case, staff_headers)
+
+
+# --- Stateful -----------------------------------------------------------------------------------
+
+
+def linked_operations(schema: Any) -> set[tuple[str, str]]:
+    """(source, target) operation labels of every link the state machine follows."""
+    schema.as_state_machine()  # infers the links and adds them to the raw schema
+    links = set()
+    for path, item in schema.raw_schema["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                for link in response.get("links", {}).values():
+                    target = link["operationRef"].removeprefix("#/paths/").split("/")
+                    target_path = target[0].replace("~1", "/").replace("~0", "~")
+                    links.add((f"{method.upper()} {path}", f"{target[1].upper()} {target_path}"))
+    return links
+
+
+# The chains the stateful run must be able to follow, per style.
+REQUIRED_LINKS = {
+    "drf": {
+        ("POST /api/drf/orders/", "GET /api/drf/orders/{id}/"),
+        ("POST /api/drf/orders/", "POST /api/drf/orders/{id}/transition/"),
+        ("POST /api/drf/products/", "GET /api/drf/products/{id}/"),
+        ("POST /api/drf/products/", "PATCH /api/drf/products/{id}/"),
+        ("POST /api/drf/products/", "POST /api/drf/orders/"),
+        ("POST /api/drf/users/", "GET /api/drf/users/{id}/orders/"),
+    },
+    "ninja": {
+        ("POST /api/ninja/orders/", "GET /api/ninja/orders/{order_id}"),
+        ("POST /api/ninja/orders/", "POST /api/ninja/orders/{order_id}/transition"),
+        ("POST /api/ninja/products/", "GET /api/ninja/products/{product_id}"),
+        ("POST /api/ninja/products/", "PATCH /api/ninja/products/{product_id}"),
+        ("POST /api/ninja/products/", "POST /api/ninja/orders/"),
+        ("POST /api/ninja/users/", "GET /api/ninja/users/{user_id}/orders"),
+    },
+}
+
+
+@pytest.mark.parametrize("style", ["drf", "ninja"])
+def test_the_state_machine_links_what_one_call_creates_to_the_next(style: str) -> None:
+    assert REQUIRED_LINKS[style] <= linked_operations(load_schema(style))
+
+
+@pytest.mark.parametrize("style", ["drf", "ninja"])
+def test_linked_operations_conform_statefully(style: str, staff_headers: dict[str, str]) -> None:
+    schema = load_schema(style)
+
+    # Registered as the schema's auth (not plain headers) so that schemathesis knows the token
+    # is real: its `ignored_auth` check then also replays successful calls without a token and
+    # with a wrong one, and expects a 401 or 403.
+    @schema.auth()
+    class StaffToken:
+        def get(self, case: Any, context: Any) -> str:
+            return staff_headers["Authorization"]
+
+        def set(self, case: Any, data: str, context: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": data}
+
+    class StaffWorkflow(schema.as_state_machine()):  # type: ignore[misc]
+        """Each scenario starts from the same data, so a failing one replays the same way."""
+
+        def setup(self) -> None:
+            self.savepoint = transaction.savepoint_create()
+
+        def teardown(self) -> None:
+            transaction.savepoint_rollback(self.savepoint)
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                additional_checks=additional_checks,
+                excluded_checks=checks_to_skip(case),
+                transport_kwargs=kwargs,
+            )
+            note_auth_confirmed(case, response)
+
+    StaffWorkflow.run(settings=STATEFUL)
