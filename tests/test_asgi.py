@@ -163,7 +163,7 @@ class TestDeploymentCheck:
 
     def test_stands_in_for_djangos_three_when_they_are_missing(self) -> None:
         with override_settings(MIDDLEWARE=["config.middleware.SessionMiddleware"]):
-            ids = sorted(message.id for message in check_security_middleware())
+            ids = sorted(str(message.id) for message in check_security_middleware())
         assert ids == ["orderdesk.W001", "orderdesk.W002", "orderdesk.W003"]
 
     def test_accepts_djangos_own_middleware_too(self) -> None:
