@@ -40,8 +40,12 @@ _SYNC_ONLY = ("cursor_factory", "context")
 
 
 def available() -> bool:
-    """Whether the default database is PostgreSQL, which the async path needs."""
-    return connection.vendor == "postgresql"
+    """Whether the default database is PostgreSQL, which the async path needs.
+
+    Read from the settings: touching `django.db.connection` from async code would make the
+    connection object of the calling thread (or context) for nothing.
+    """
+    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql")
 
 
 def connection_kwargs() -> dict[str, Any]:
