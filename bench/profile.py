@@ -5,7 +5,7 @@ implementation's ASGI or WSGI application in-process, one request after another,
 server and no load generator: CPU per request (all threads), time in the garbage collector,
 and cProfile's functions by cumulative time. Run directly:
 
-    python -m bench.profile NAME PATH TOKEN REQUESTS [LINES]
+    python -m bench.profile NAME PATH TOKEN REQUESTS [LINES [SORT]]
 """
 
 import asyncio
@@ -105,8 +105,10 @@ def wsgi_caller(app: Any, path: str, token: str) -> Callable[[], None]:
     return call
 
 
-def profile(impl: Implementation, path: str, token: str, requests: int, lines: int) -> str:
-    """The report: CPU and GC per request, then cProfile's top `lines` functions."""
+def profile(
+    impl: Implementation, path: str, token: str, requests: int, lines: int, sort: str = "cumulative"
+) -> str:
+    """The report: CPU and GC per request, then cProfile's top `lines` functions by `sort`."""
     app = _load(impl.app)
     url = impl.prefix + path
     asgi = impl.server == "uvicorn"
@@ -161,7 +163,7 @@ def profile(impl: Implementation, path: str, token: str, requests: int, lines: i
         cpu, in_gc = run_sync()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    stats.strip_dirs().sort_stats("cumulative").print_stats(lines)
+    stats.strip_dirs().sort_stats(sort).print_stats(lines)
     # The GC clock also ran through the profiled half; both halves make the same garbage.
     return (
         f"{impl.name}: {requests} requests of {url}, in-process, one at a time\n"
@@ -175,11 +177,12 @@ def profile(impl: Implementation, path: str, token: str, requests: int, lines: i
 def main(argv: list[str]) -> None:
     name, path, token, requests = argv[:4]
     lines = int(argv[4]) if len(argv) > 4 else 40
+    sort = argv[5] if len(argv) > 5 else "cumulative"
     if BY_NAME[name].django:
         import django  # noqa: PLC0415
 
         django.setup()
-    sys.stdout.write(profile(BY_NAME[name], path, token, int(requests), lines))
+    sys.stdout.write(profile(BY_NAME[name], path, token, int(requests), lines, sort))
 
 
 if __name__ == "__main__":

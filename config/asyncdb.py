@@ -23,6 +23,7 @@ import asyncio
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -125,11 +126,33 @@ def _fetchall(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+# The connection an enclosing `aconnection()` holds in this context (task), if any.
+_held: ContextVar[Any] = ContextVar("orderdesk_asyncdb_connection", default=None)
+
+
 @asynccontextmanager
 async def aconnection() -> AsyncIterator[Any]:
-    """A connection to the default database in autocommit mode: `await conn.execute(...)`."""
+    """A connection to the default database in autocommit mode: `await conn.execute(...)`.
+
+    Nested in another `aconnection()` of the same task, it is the outer one's connection: a
+    view that wraps its token check and its read in one `aconnection()` checks out one
+    connection per request, not two (the pool's checkout and return were 6% of the fast path).
+    """
+    held = _held.get()
+    if held is not None:
+        yield held
+        return
     if settings.ASYNC_DB == "django":
-        yield DjangoConnection()
-    else:
-        async with (await apool()).connection() as conn:
+        conn: Any = DjangoConnection()
+        token = _held.set(conn)
+        try:
             yield conn
+        finally:
+            _held.reset(token)
+        return
+    async with (await apool()).connection() as conn:
+        token = _held.set(conn)
+        try:
+            yield conn
+        finally:
+            _held.reset(token)

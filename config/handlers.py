@@ -31,6 +31,10 @@ from django.core.handlers import asgi
 from django.urls import set_script_prefix
 
 
+class RequestProcessed(Exception):
+    """Ends the task group of a request whose response was sent."""
+
+
 class RequestThread(ThreadPoolExecutor):
     """One worker thread, and whether any work was sent to it since `used` was cleared."""
 
@@ -86,9 +90,6 @@ class ASGIHandler(asgi.ASGIHandler):
                 await self.send_response(error_response, send)
                 await sync_to_async(error_response.close)()
                 return
-
-            class RequestProcessed(Exception):
-                pass
 
             response: Any = None
             try:

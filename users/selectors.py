@@ -3,7 +3,7 @@
 from functools import cache
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 
 from config import asyncdb
 
@@ -46,7 +46,9 @@ async def auser_for_token(*, key: str) -> User | None:
         fields, sql = _user_by_digest_sql()
         async with asyncdb.aconnection() as conn:
             row = await (await conn.execute(sql, (digest,))).fetchone()
-        user = None if row is None else User.from_db(connection.alias, fields, row)
+        # The alias by name: `connection.alias` from async code would make this context a
+        # connection object of its own, on every request, for nothing.
+        user = None if row is None else User.from_db(DEFAULT_DB_ALIAS, fields, row)
     else:
         token = await Token.objects.select_related("user").filter(digest=digest).afirst()
         user = None if token is None else token.user

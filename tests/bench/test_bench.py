@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from bench import load, runner, servers
-from orders.management.commands.bench import configured_database_url, database_url
+from orders.management.commands.bench import _scenarios, configured_database_url, database_url
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:8000/users/1/orders
   1 threads and 8 connections
@@ -63,6 +63,16 @@ class TestTheCommand:
     def test_refuses_an_unknown_implementation(self) -> None:
         with pytest.raises(CommandError, match="Unknown implementation"):
             call_command("bench", "--only", "django-rocket", "--database-url", "postgres://h/x")
+
+    def test_runs_the_cells_it_is_given(self) -> None:
+        assert _scenarios("50:50:10, 0:4:1000,50:50:10") == [
+            runner.Scenario(50, 50, 10), runner.Scenario(0, 4, 1000),
+        ]  # fmt: skip
+
+    @pytest.mark.parametrize("text", ["50:50", "a:1:1", "0:0:10", "-1:1:10", ""])
+    def test_refuses_a_cell_that_is_not_l_c_orders(self, text) -> None:
+        with pytest.raises(CommandError, match="--scenarios"):
+            _scenarios(text)
 
 
 @pytest.mark.postgres

@@ -10,8 +10,11 @@ import secrets
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils.csp import CSP, build_policy
+from django.views.decorators.csp import csp_override
 
+from config.middleware import ContentSecurityPolicyMiddleware
 from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
@@ -83,6 +86,22 @@ class TestContentSecurityPolicy:
 
     def test_api_responses_carry_it_too(self, client):
         assert csp_of(client.get("/api/ninja/products/"))
+
+    def test_a_response_without_a_nonce_follows_the_setting_as_it_changes(self, client, settings):
+        # Such a policy is built once and reused (config.middleware): a new setting is a new one.
+        assert csp_of(client.get("/api/ninja/products/")) == settings_policy("")
+        settings.SECURE_CSP = {"default-src": [CSP.NONE], "script-src": [CSP.SELF, CSP.NONCE]}
+        assert csp_of(client.get("/api/ninja/products/")) == "default-src 'none'; script-src 'self'"
+        settings.SECURE_CSP = {}
+        assert "Content-Security-Policy" not in client.get("/api/ninja/products/").headers
+
+    def test_a_views_own_policy_wins_over_the_setting(self, rf):
+        middleware = ContentSecurityPolicyMiddleware(
+            csp_override({"img-src": ["https://img.example"]})(lambda request: HttpResponse())
+        )
+        for _ in range(2):  # built, then from the cache
+            response = middleware(rf.get("/"))
+            assert response.headers["Content-Security-Policy"] == "img-src https://img.example"
 
     def test_the_policy_is_strict(self):
         policy = directives(build_policy(settings.SECURE_CSP, "n"))

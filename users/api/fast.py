@@ -15,6 +15,7 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
+from config import asyncdb
 from orders.selectors import auser_orders_document
 
 from .plain_support import aauthenticate, json_view, not_authenticated, not_found
@@ -23,10 +24,11 @@ from .plain_support import aauthenticate, json_view, not_authenticated, not_foun
 @json_view("GET")
 async def user_orders_fast(request: HttpRequest, user_id: int) -> HttpResponse:
     """GET users/{id}/orders: the user and all their orders, newest first."""
-    viewer = await aauthenticate(request)
-    if not viewer.is_authenticated:
-        raise not_authenticated()
-    document = await auser_orders_document(viewer=viewer, user_id=user_id)
+    async with asyncdb.aconnection():  # one pooled connection for the token and the read
+        viewer = await aauthenticate(request)
+        if not viewer.is_authenticated:
+            raise not_authenticated()
+        document = await auser_orders_document(viewer=viewer, user_id=user_id)
     if document is None:
         raise not_found()
     return HttpResponse(orjson.dumps(document), content_type="application/json")

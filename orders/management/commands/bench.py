@@ -46,6 +46,22 @@ def _sizes(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
 
+def _scenarios(text: str) -> list[runner.Scenario]:
+    """`L:C:orders` triples, comma-separated, as scenarios."""
+    cells = []
+    for part in text.split(","):
+        try:
+            wait_ms, connections, orders = (int(n) for n in part.strip().split(":"))
+        except ValueError:
+            raise CommandError(
+                f"--scenarios: {part!r} is not L:C:orders (e.g. 50:50:10)."
+            ) from None
+        if wait_ms < 0 or connections < 1 or orders < 1:
+            raise CommandError(f"--scenarios: {part!r} needs L >= 0, C >= 1, orders >= 1.")
+        cells.append(runner.Scenario(wait_ms, connections, orders))
+    return list(dict.fromkeys(cells))
+
+
 class Command(BaseCommand):
     help = (
         "Benchmark GET users/{id}/orders in every API style and in FastAPI and Flask, with wrk, "
@@ -75,6 +91,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only", help=f"Comma-separated subset of: {', '.join(servers.BY_NAME)}."
         )
+        parser.add_argument(
+            "--scenarios",
+            help="Comma-separated L:C:orders cells to run instead of the full grid, e.g. 50:50:10.",
+        )
         parser.add_argument("--output", type=Path, help="JSON results; the PNG goes beside it.")
         parser.add_argument(
             "--profile",
@@ -83,6 +103,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--requests", type=int, default=2000, help="Requests to profile (--profile)."
+        )
+        parser.add_argument(
+            "--sort",
+            choices=["cumulative", "tottime", "ncalls"],
+            default="cumulative",
+            help="How --profile orders cProfile's functions.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -100,13 +126,14 @@ class Command(BaseCommand):
         unknown = [name for name in names if name not in servers.BY_NAME]
         if unknown:
             raise CommandError(f"Unknown implementation(s): {', '.join(unknown)}.")
-        scenarios = (
-            runner.quick_scenarios(orders)
-            if quick
-            else runner.full_scenarios(
+        if options["scenarios"]:
+            scenarios = _scenarios(options["scenarios"])
+        elif quick:
+            scenarios = runner.quick_scenarios(orders)
+        else:
+            scenarios = runner.full_scenarios(
                 orders, _sizes(options["payloads"]), options["payload_connections"]
             )
-        )
         cfg = runner.Settings(
             database_url=database_url,
             scenarios=scenarios,
@@ -142,7 +169,7 @@ class Command(BaseCommand):
         ]
         command = [
             *(sys.executable, "-m", "bench.profile", name, customer.path, customer.token),
-            str(options["requests"]),
+            *(str(options["requests"]), "40", options["sort"]),
         ]
         result = subprocess.run(  # noqa: S603 (our interpreter, our module)
             command,
