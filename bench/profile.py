@@ -106,7 +106,13 @@ def wsgi_caller(app: Any, path: str, token: str) -> Callable[[], None]:
 
 
 def profile(
-    impl: Implementation, path: str, token: str, requests: int, lines: int, sort: str = "cumulative"
+    impl: Implementation,
+    path: str,
+    token: str,
+    requests: int,
+    lines: int,
+    *,
+    sort: str = "cumulative",
 ) -> str:
     """The report: CPU and GC per request, then cProfile's top `lines` functions by `sort`."""
     app = _load(impl.app)
@@ -182,7 +188,7 @@ def main(argv: list[str]) -> None:
         import django  # noqa: PLC0415
 
         django.setup()
-    sys.stdout.write(profile(BY_NAME[name], path, token, int(requests), lines, sort))
+    sys.stdout.write(profile(BY_NAME[name], path, token, int(requests), lines, sort=sort))
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ class ContentSecurityPolicyMiddleware(InlineMiddlewareMixin, csp.ContentSecurity
         # id(config) -> (config, policy); the config is kept so that its id is not reused.
         self._policies: dict[int, tuple[Any, str]] = {}
 
-    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if csp.get_nonce(request):  # evaluated: this response's policy names its nonce
             return super().process_response(request, response)
         for header, name, setting in (

@@ -101,6 +101,7 @@ class TestContentSecurityPolicy:
         )
         for _ in range(2):  # built, then from the cache
             response = middleware(rf.get("/"))
+            assert isinstance(response, HttpResponse)
             assert response.headers["Content-Security-Policy"] == "img-src https://img.example"
 
     def test_the_policy_is_strict(self):
