@@ -184,10 +184,8 @@ def main(argv: list[str]) -> None:
     name, path, token, requests = argv[:4]
     lines = int(argv[4]) if len(argv) > 4 else 40
     sort = argv[5] if len(argv) > 5 else "cumulative"
-    if BY_NAME[name].django:
-        import django  # noqa: PLC0415
-
-        django.setup()
+    # A Django application module (config.asgi, config.asgi_hot, config.wsgi) sets Django up
+    # itself, with its own settings.
     sys.stdout.write(profile(BY_NAME[name], path, token, int(requests), lines, sort=sort))
 
 

@@ -82,6 +82,10 @@ IMPLEMENTATIONS: list[Implementation] = [
         "/api/fast/", django=True,
     ),
     Implementation(
+        "fast-hot", "fast path in the hot-path worker (config.asgi_hot), uvicorn", "uvicorn",
+        "config.asgi_hot:application", "/api/fast/", django=True,
+    ),
+    Implementation(
         "fastapi", "FastAPI, uvicorn", "uvicorn", "bench.peers.fastapi_app:app", "/",
         django=False,
     ),

@@ -177,13 +177,19 @@ class UvicornProcess:
     application_name: str = ""
 
     @classmethod
-    def spawn(cls, env: dict[str, str], log: Path, application_name: str = "") -> "UvicornProcess":
-        """Launch it with exactly `env`; it is not serving yet (see `wait_until_serving`)."""
+    def spawn(
+        cls,
+        env: dict[str, str],
+        log: Path,
+        application_name: str = "",
+        application: str = "config.asgi:application",
+    ) -> "UvicornProcess":
+        """Launch `application` with exactly `env`; not serving yet (see `wait_until_serving`)."""
         port = free_port()
         with log.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603 (a fixed command line)
                 [
-                    *(sys.executable, "-m", "uvicorn", "config.asgi:application"),
+                    *(sys.executable, "-m", "uvicorn", application),
                     *("--host", HOST, "--port", str(port)),
                     *("--lifespan", "off", "--no-access-log"),
                 ],
@@ -230,7 +236,9 @@ class UvicornProcess:
                 self.process.wait(STOP_TIMEOUT)
 
 
-def spawn_live(log_dir: Path, **env: str) -> UvicornProcess:
+def spawn_live(
+    log_dir: Path, *, application: str = "config.asgi:application", **env: str
+) -> UvicornProcess:
     """A UvicornProcess on the test database, its connections tagged; not serving yet.
 
     Debug on, throttles out of the way (these tests measure behaviour, not rate limits); the
@@ -253,13 +261,16 @@ def spawn_live(log_dir: Path, **env: str) -> UvicornProcess:
         "API_THROTTLE_ORDERS": "1000000/min",
         **env,
     }
-    return UvicornProcess.spawn(server_env, log_dir / f"{name}.log", application_name=name)
+    log = log_dir / f"{name}.log"
+    return UvicornProcess.spawn(server_env, log, application_name=name, application=application)
 
 
 @contextmanager
-def live_server(log_dir: Path, **env: str) -> Iterator[UvicornProcess]:
+def live_server(
+    log_dir: Path, *, application: str = "config.asgi:application", **env: str
+) -> Iterator[UvicornProcess]:
     """`spawn_live`, serving; stopped afterwards (before pytest-django flushes the database)."""
-    server = spawn_live(log_dir, **env)
+    server = spawn_live(log_dir, application=application, **env)
     try:
         server.wait_until_serving()
         yield server

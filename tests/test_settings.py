@@ -31,10 +31,13 @@ class TestSettings:
         assert result.returncode != 0
         assert "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off" in result.stderr
 
-    def test_pass_the_deployment_checks_with_debug_off_and_a_real_key(self):
+    @pytest.mark.parametrize("module", ["config.settings", "config.settings_hot"])
+    def test_pass_the_deployment_checks_with_debug_off_and_a_real_key(self, module):
         result = run_manage(
             "check",
             "--deploy",
+            "--settings",
+            module,
             "--fail-level",
             "WARNING",
             DJANGO_DEBUG="0",

@@ -56,3 +56,29 @@ def test_async_styles_answer_as_drf_does_on_the_async_pool(tmp_path: Path) -> No
             assert get(server, unknown, tokens[staff.pk])[0] == 404, prefix
         log = server.output()
     assert "Traceback" not in log, log
+
+
+def test_the_hot_path_worker_serves_the_fast_path_alone(tmp_path: Path) -> None:
+    """config.asgi_hot: the monolith's answers on the fast path; elsewhere only the probes."""
+    customer, other, staff = UserFactory.create(), UserFactory.create(), StaffFactory.create()
+    product = ProductFactory.create(stock=100)
+    OrderFactory.create(customer=customer, lines=[(product, 2)])
+    own = f"/api/fast/users/{customer.pk}/orders"
+    tokens = [token_issue(user=user) for user in (customer, staff, other)] + ["x", None]
+
+    def answers(server: UvicornProcess) -> list[tuple[int, Any]]:
+        return [get(server, own, token) for token in tokens]
+
+    with live_server(tmp_path, ASYNC_DB="psycopg") as monolith:
+        expected = answers(monolith)
+    assert [status for status, _ in expected] == [200, 200, 404, 401, 401]
+    assert len(expected[0][1]["orders"]) == 1
+
+    hot_app = "config.asgi_hot:application"
+    with live_server(tmp_path, application=hot_app, ASYNC_DB="psycopg") as hot:
+        assert answers(hot) == expected
+        for path in ("/api/drf/products/", "/api/ninja/products/", "/admin/", "/"):
+            assert request(hot.port, "GET", path).status == 404, path
+        assert request(hot.port, "GET", "/healthz").status == 200
+        log = hot.output()
+    assert "Traceback" not in log, log

@@ -120,7 +120,12 @@ class TestQuickRun:
 @pytest.mark.django_db(transaction=True)
 class TestProfile:
     @pytest.mark.parametrize(
-        ("name", "handler"), [("fast-async", "user_orders_fast"), ("drf-sync", "orders")]
+        ("name", "handler"),
+        [
+            ("fast-async", "user_orders_fast"),
+            ("fast-hot", "user_orders_fast"),
+            ("drf-sync", "orders"),
+        ],
     )
     def test_reports_cpu_per_request_and_the_handlers_functions(
         self, name, handler, capsys, django_db_blocker

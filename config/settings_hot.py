@@ -1,0 +1,27 @@
+"""Settings of the hot-path worker: the fast path and the probes, in a process of their own.
+
+`config.asgi_hot` serves `GET /api/fast/users/{id}/orders` (users/api/fast.py) with these: the
+same database, secret key, security middleware, sessions and auth as `config.settings`, which
+this module starts from, but only the apps that endpoint needs. Admin, DRF, ninja, Channels,
+templates' messages and static files stay out of the process, and so does their memory: 60 MiB
+of RSS after start-up against the full worker's 87 (docs/benchmarks.md).
+
+A deployment that wants it runs a few of these workers beside the monolith's, and its proxy
+routes `/api/fast/` to them (README, "Fast path"). Everything else answers 404 here.
+"""
+
+from config.settings import *  # noqa: F403 (this worker is the monolith's settings, fewer apps)
+from config.settings import MIDDLEWARE
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",  # a browser session authenticates the fast path too
+    "users",
+    "orders",
+    "config.apps.ProjectConfig",
+]
+# The same stack as the monolith's, but messages (no app, no page that shows one).
+MIDDLEWARE = [path for path in MIDDLEWARE if path != "config.middleware.MessageMiddleware"]
+ROOT_URLCONF = "config.urls_hot"
+ASGI_APPLICATION = "config.asgi_hot.application"
