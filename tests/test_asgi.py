@@ -4,7 +4,9 @@ Requests go through `config.asgi.application` itself, as an ASGI server would ca
 """
 
 import asyncio
+import gc
 import threading
+import weakref
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 from typing import Any
@@ -14,7 +16,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core import signals
 from django.db import close_old_connections, connection, reset_queries
+from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
+from django.urls import path
 
 from config.asgi import application
 from config.middleware import check_security_middleware
@@ -155,6 +159,109 @@ class TestBrowserSessionsUnderAsgi:
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert status == 403
+
+
+# --- Disconnects, and what a request leaves behind (config.handlers, 3.) ------------------------
+
+view_events: list[str] = []
+request_refs: list[weakref.ref[HttpRequest]] = []
+view_started = asyncio.Event()
+
+
+async def waits_for_ever(request: HttpRequest) -> HttpResponse:
+    view_events.append("started")
+    view_started.set()
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        view_events.append("cancelled")
+        raise
+    return HttpResponse()  # pragma: no cover (never reached)
+
+
+async def answers_at_once(request: HttpRequest) -> HttpResponse:
+    request_refs.append(weakref.ref(request))
+    await asyncio.sleep(0)
+    return HttpResponse(b"ok")
+
+
+urlpatterns = [path("waits", waits_for_ever), path("answers", answers_at_once)]
+
+
+def plain_scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+
+class TestRequestLifetime:
+    @pytest.fixture(autouse=True)
+    def fresh(self, settings: Any) -> None:
+        settings.ROOT_URLCONF = "tests.test_asgi"  # the two views above
+        view_events.clear()
+        request_refs.clear()
+        view_started.clear()
+
+    async def test_a_client_that_disconnects_cancels_the_view(self, finished_in: list[int]) -> None:
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await view_started.wait()  # the client leaves while the view waits
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(application(plain_scope("/waits"), receive, send), timeout=10)
+        assert view_events == ["started", "cancelled"]
+        assert sent == []  # nobody to answer
+        assert len(finished_in) == 1  # request_finished still sent
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0  # the handler's own cancellation was taken back
+
+    async def test_a_cancellation_from_outside_still_ends_the_request(self) -> None:
+        messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client stays
+            return {}  # pragma: no cover
+
+        async def send(message: dict[str, Any]) -> None:
+            pass  # pragma: no cover
+
+        serving = asyncio.create_task(application(plain_scope("/waits"), receive, send))
+        await view_started.wait()
+        serving.cancel()  # a server shutting down
+        with pytest.raises(asyncio.CancelledError):
+            await serving
+        assert view_events == ["started", "cancelled"]
+
+    async def test_a_request_is_freed_when_it_ends_without_the_collector(self) -> None:
+        gc.disable()  # no collection may free it in between: reference counting must
+        try:
+            status, _, _, body = await call("GET", "/answers")
+            assert (status, body) == (200, b"ok")
+            assert len(request_refs) == 1
+            assert request_refs[0]() is None
+        finally:
+            gc.enable()
 
 
 class TestDeploymentCheck:
