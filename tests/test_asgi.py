@@ -205,6 +205,7 @@ def plain_scope(path: str) -> dict[str, Any]:
     }
 
 
+@pytest.mark.django_db  # request_finished's receivers look at the connection
 class TestRequestLifetime:
     @pytest.fixture(autouse=True)
     def fresh(self, settings: Any) -> None:
