@@ -26,6 +26,24 @@ from orders.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
 
 
+def http_scope(method: str, path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:
+    """The ASGI scope of one HTTP/1.1 request from a local client."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+    }
+
+
 async def call(
     method: str,
     path: str,
@@ -40,20 +58,7 @@ async def call(
     if cookies:
         jar = "; ".join(f"{name}={morsel.value}" for name, morsel in cookies.items())
         raw_headers.append((b"cookie", jar.encode()))
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": raw_headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
+    scope = http_scope(method, path, raw_headers)
     messages = [{"type": "http.request", "body": body, "more_body": False}]
     disconnected = asyncio.Event()
     sent: list[dict[str, Any]] = []
@@ -188,23 +193,6 @@ async def answers_at_once(request: HttpRequest) -> HttpResponse:
 urlpatterns = [path("waits", waits_for_ever), path("answers", answers_at_once)]
 
 
-def plain_scope(path: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-    }
-
-
 @pytest.mark.django_db  # request_finished's receivers look at the connection
 class TestRequestLifetime:
     @pytest.fixture(autouse=True)
@@ -227,7 +215,10 @@ class TestRequestLifetime:
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
-        await asyncio.wait_for(application(plain_scope("/waits"), receive, send), timeout=10)
+        await asyncio.wait_for(
+            application(http_scope("GET", "/waits", [(b"host", b"127.0.0.1")]), receive, send),
+            timeout=10,
+        )
         assert view_events == ["started", "cancelled"]
         assert sent == []  # nobody to answer
         assert len(finished_in) == 1  # request_finished still sent
@@ -247,7 +238,9 @@ class TestRequestLifetime:
         async def send(message: dict[str, Any]) -> None:
             pass  # pragma: no cover
 
-        serving = asyncio.create_task(application(plain_scope("/waits"), receive, send))
+        serving = asyncio.create_task(
+            application(http_scope("GET", "/waits", [(b"host", b"127.0.0.1")]), receive, send)
+        )
         await view_started.wait()
         serving.cancel()  # a server shutting down
         with pytest.raises(asyncio.CancelledError):
