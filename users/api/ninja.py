@@ -11,8 +11,9 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth import aauthenticate
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.responses import Status
+from ninja.utils import check_csrf
 from pydantic import BeforeValidator, StringConstraints
 
 from orders.api.ninja import (
@@ -78,14 +79,29 @@ class TokenOut(Schema):
 OPEN_ERRORS: dict[int, Any] = {**BODY_ERRORS, 422: ValidationErrorOut, 429: DetailOut}
 
 
+async def refuse_session_post_without_csrf(request: HttpRequest) -> None:
+    """A logged-in browser session must send the CSRF token, even to an open operation.
+
+    An `auth=None` operation runs no auth class, so nothing else checks CSRF there; DRF and the
+    plain views refuse such a post too. Bearer clients and anonymous callers need no token: no
+    cookie logs them in, so a forged cross-site request gains nothing.
+    """
+    if request.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer":
+        return
+    user = await request.auser()
+    if user.is_authenticated and check_csrf(request) is not None:
+        raise HttpError(403, "CSRF check failed.")
+
+
 @router.post(
     "/users/",
     auth=None,
     throttle=[RateThrottle("anon"), RateThrottle("signup")],
-    response={201: UserOut, **OPEN_ERRORS},
+    response={201: UserOut, 403: DetailOut, **OPEN_ERRORS},
 )
 async def user_signup(request: HttpRequest, payload: UserIn) -> Status[User]:
     """Open sign-up. Django's validators decide the rest (email taken, weak password)."""
+    await refuse_session_post_without_csrf(request)
     user = await sync_to_async(user_create)(
         email=payload.email, name=payload.name, age=payload.age, password=payload.password
     )
