@@ -28,6 +28,12 @@ from django.utils.csp import CSP, build_policy
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.module_loading import import_string
 
+from config.unavailable import (
+    DATABASE_UNAVAILABLE_ERRORS,
+    database_unavailable_response,
+    log_database_unavailable,
+)
+
 
 class InlineMiddlewareMixin:
     """Call `process_request` and `process_response` on the event loop: they do no I/O."""
@@ -119,14 +125,23 @@ class CsrfViewMiddleware(InlineMiddlewareMixin, csrf.CsrfViewMiddleware):
 
 
 class SessionMiddleware(sessions.SessionMiddleware):
-    """Makes the lazy session on the loop; saving it (a database write) still hops."""
+    """Makes the lazy session on the loop; saving it (a database write) still hops.
+
+    A save that finds the database down is answered 503 here. Django would answer it 500 under
+    ASGI: its error handler runs in another thread, where `config.errors.server_error` cannot
+    see the exception (under WSGI it can, and answers 503 itself).
+    """
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         self.process_request(request)
         response = await cast(Awaitable[HttpResponse], self.get_response(request))
         session = request.session
         if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:
-            return await sync_to_async(self.process_response)(request, response)
+            try:
+                return await sync_to_async(self.process_response)(request, response)
+            except DATABASE_UNAVAILABLE_ERRORS as error:
+                log_database_unavailable(request, error)
+                return database_unavailable_response(request)
         return self.process_response(request, response)
 
 

@@ -5,6 +5,7 @@ Requests go through `config.asgi.application` itself, as an ASGI server would ca
 
 import asyncio
 import gc
+import json
 import threading
 import weakref
 from collections.abc import Iterator
@@ -14,13 +15,15 @@ from urllib.parse import urlencode
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.contrib.sessions.backends import db
 from django.core import signals
-from django.db import close_old_connections, connection, reset_queries
+from django.db import OperationalError, close_old_connections, connection, reset_queries
 from django.http import HttpRequest, HttpResponse
 from django.test import override_settings
 from django.urls import path
 
 from config.asgi import application
+from config.handlers import ASGIHandler
 from config.middleware import check_security_middleware
 from orders.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
@@ -51,6 +54,7 @@ async def call(
     body: bytes = b"",
     headers: dict[str, str] | None = None,
     cookies: SimpleCookie | None = None,
+    app: Any = application,
 ) -> tuple[int, dict[str, str], SimpleCookie, bytes]:
     """One HTTP request through the ASGI application: status, headers, cookies set, body."""
     raw_headers = [(b"host", b"127.0.0.1")]
@@ -72,7 +76,7 @@ async def call(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await application(scope, receive, send)
+    await app(scope, receive, send)
     start = sent[0]
     response_headers: dict[str, str] = {}
     set_cookies = SimpleCookie()
@@ -190,7 +194,24 @@ async def answers_at_once(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"ok")
 
 
-urlpatterns = [path("waits", waits_for_ever), path("answers", answers_at_once)]
+async def remembers(request: HttpRequest) -> HttpResponse:
+    request.session["seen"] = True  # saved by the session middleware after the view
+    return HttpResponse(b"ok")
+
+
+class SessionStore(db.SessionStore):
+    """Sessions whose database is down (`SESSION_ENGINE = "tests.test_asgi"`)."""
+
+    def save(self, must_create: bool = False) -> None:
+        raise OperationalError("connection to server failed: the database is down")
+
+
+urlpatterns = [
+    path("waits", waits_for_ever),
+    path("answers", answers_at_once),
+    path("remembers", remembers),
+    path("api/remembers", remembers),
+]
 
 
 @pytest.mark.django_db  # request_finished's receivers look at the connection
@@ -256,6 +277,30 @@ class TestRequestLifetime:
             assert request_refs[0]() is None
         finally:
             gc.enable()
+
+
+@pytest.mark.django_db  # request_finished's receivers look at the connection
+class TestASessionSavedWhileTheDatabaseIsDown:
+    """Saved by the session middleware after the view: a 503, as under WSGI, not a 500."""
+
+    @pytest.fixture
+    def app(self, settings: Any) -> ASGIHandler:
+        """A handler made now: the session middleware reads SESSION_ENGINE when it is made."""
+        settings.ROOT_URLCONF = "tests.test_asgi"
+        settings.SESSION_ENGINE = "tests.test_asgi"
+        return ASGIHandler()
+
+    async def test_is_a_503_json_under_api(self, app: ASGIHandler) -> None:
+        status, headers, cookies, body = await call("GET", "/api/remembers", app=app)
+        assert status == 503
+        assert json.loads(body)["code"] == "database_unavailable"
+        assert int(headers["retry-after"]) > 0
+        assert "sessionid" not in cookies
+
+    async def test_is_the_503_page_elsewhere(self, app: ASGIHandler) -> None:
+        status, _, _, body = await call("GET", "/remembers", app=app)
+        assert status == 503
+        assert b"temporarily unavailable" in body
 
 
 class TestDeploymentCheck:
