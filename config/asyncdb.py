@@ -136,23 +136,24 @@ async def aconnection() -> AsyncIterator[Any]:
 
     Nested in another `aconnection()` of the same task, it is the outer one's connection: a
     view that wraps its token check and its read in one `aconnection()` checks out one
-    connection per request, not two (the pool's checkout and return were 6% of the fast path).
+    connection per request, not two (the second checkout was 3 % of the fast path's profile).
     """
     held = _held.get()
     if held is not None:
         yield held
         return
+    async with _checkout() as conn:
+        token = _held.set(conn)
+        try:
+            yield conn
+        finally:
+            _held.reset(token)
+
+
+@asynccontextmanager
+async def _checkout() -> AsyncIterator[Any]:
     if settings.ASYNC_DB == "django":
-        conn: Any = DjangoConnection()
-        token = _held.set(conn)
-        try:
+        yield DjangoConnection()
+    else:
+        async with (await apool()).connection() as conn:
             yield conn
-        finally:
-            _held.reset(token)
-        return
-    async with (await apool()).connection() as conn:
-        token = _held.set(conn)
-        try:
-            yield conn
-        finally:
-            _held.reset(token)

@@ -13,7 +13,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.responses import Status
-from ninja.utils import check_csrf
 from pydantic import BeforeValidator, StringConstraints
 
 from orders.api.ninja import (
@@ -28,6 +27,7 @@ from orders.api.ninja import (
     integral_float_to_int,
 )
 from orders.selectors import auser_orders_document
+from users.api.plain_support import CSRF_FAILED, aforged_session_post
 from users.models import AGE_MAX, AGE_MIN, User
 from users.selectors import auser_visible_to
 from users.services import token_issue, user_create
@@ -79,20 +79,6 @@ class TokenOut(Schema):
 OPEN_ERRORS: dict[int, Any] = {**BODY_ERRORS, 422: ValidationErrorOut, 429: DetailOut}
 
 
-async def refuse_session_post_without_csrf(request: HttpRequest) -> None:
-    """A logged-in browser session must send the CSRF token, even to an open operation.
-
-    An `auth=None` operation runs no auth class, so nothing else checks CSRF there; DRF and the
-    plain views refuse such a post too. Bearer clients and anonymous callers need no token: no
-    cookie logs them in, so a forged cross-site request gains nothing.
-    """
-    if request.headers.get("Authorization", "").partition(" ")[0].lower() == "bearer":
-        return
-    user = await request.auser()
-    if user.is_authenticated and check_csrf(request) is not None:
-        raise HttpError(403, "CSRF check failed.")
-
-
 @router.post(
     "/users/",
     auth=None,
@@ -101,7 +87,10 @@ async def refuse_session_post_without_csrf(request: HttpRequest) -> None:
 )
 async def user_signup(request: HttpRequest, payload: UserIn) -> Status[User]:
     """Open sign-up. Django's validators decide the rest (email taken, weak password)."""
-    await refuse_session_post_without_csrf(request)
+    # `auth=None`: no auth class runs, so none checks CSRF. A logged-in browser's post needs
+    # the token all the same, as DRF and the plain views say.
+    if await aforged_session_post(request):
+        raise HttpError(403, CSRF_FAILED)
     user = await sync_to_async(user_create)(
         email=payload.email, name=payload.name, age=payload.age, password=payload.password
     )

@@ -308,8 +308,11 @@ def _csrf_passes(request: HttpRequest) -> bool:
     return CsrfViewMiddleware(_ignored).process_view(request, _ignored, (), {}) is None
 
 
+CSRF_FAILED = "CSRF Failed: CSRF token missing or incorrect."
+
+
 def _csrf_failed() -> ApiError:
-    return ApiError(403, "CSRF Failed: CSRF token missing or incorrect.")
+    return ApiError(403, CSRF_FAILED)
 
 
 def enforce_session_csrf(request: HttpRequest) -> None:
@@ -324,11 +327,19 @@ def enforce_session_csrf(request: HttpRequest) -> None:
         raise _csrf_failed()
 
 
-async def aenforce_session_csrf(request: HttpRequest) -> None:
-    """`enforce_session_csrf` for async views (the check may load the session)."""
+async def aforged_session_post(request: HttpRequest) -> bool:
+    """Whether the request comes from a logged-in browser session without a valid CSRF token.
+
+    For async code (loading the session may hit the database); ninja's open sign-up asks it too.
+    """
     if bearer_key(request) is not None or not (await request.auser()).is_authenticated:
-        return
-    if not await sync_to_async(_csrf_passes)(request):
+        return False
+    return not await sync_to_async(_csrf_passes)(request)
+
+
+async def aenforce_session_csrf(request: HttpRequest) -> None:
+    """`enforce_session_csrf` for async views."""
+    if await aforged_session_post(request):
         raise _csrf_failed()
 
 
