@@ -3,11 +3,11 @@
 `config.asgi_hot` serves `GET /api/fast/users/{id}/orders` (users/api/fast.py) with these: the
 same database, secret key, security middleware, sessions and auth as `config.settings`, which
 this module starts from, but only the apps that endpoint needs. Admin, DRF, ninja, Channels,
-templates' messages and static files stay out of the process, and so does their memory: 60 MiB
-of RSS after start-up against the full worker's 87 (docs/benchmarks.md).
+messages and static files stay out of the process, and so does their memory: 61 MiB of RSS
+after start-up against the full worker's 87 (docs/benchmarks.md).
 
 A deployment that wants it runs a few of these workers beside the monolith's, and its proxy
-routes `/api/fast/` to them (README, "Fast path"). Everything else answers 404 here.
+routes `/api/fast/` to them (README, "The hot-path worker"). Everything else answers 404 here.
 """
 
 from config.settings import *  # noqa: F403 (this worker is the monolith's settings, fewer apps)
