@@ -152,7 +152,9 @@ async def aconnection() -> AsyncIterator[Any]:
 
 @asynccontextmanager
 async def _checkout() -> AsyncIterator[Any]:
-    if settings.ASYNC_DB == "django":
+    # Not PostgreSQL (the embedded SQLite default): no async driver, so no pool to open. The
+    # reads check `available()` and take the async ORM; a scope around them holds nothing.
+    if settings.ASYNC_DB == "django" or not available():
         yield DjangoConnection()
     else:
         async with (await apool()).connection() as conn:
