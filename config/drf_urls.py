@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from orders.api.drf import OrderViewSet, ProductViewSet
-from users.api.drf import TokenView, UserViewSet
+from users.api.drf import TokenView, UserOrdersRawView, UserOrdersTunedView, UserViewSet
 
 router = DefaultRouter()
 # `orders/` and `orders` both resolve, without a redirect that would drop a POST body. The
@@ -20,6 +20,17 @@ urlpatterns = [
     re_path(r"^auth/token/?$", TokenView.as_view(), name="drf-token"),
     # The browsable API's "Log in" and "Log out" links.
     path("auth/", include("rest_framework.urls")),
+    # The article's endpoint in the tuned and raw tiers, beside the router's idiomatic one.
+    re_path(
+        r"^tuned/users/(?P<pk>[0-9]{1,18})/orders/?$",
+        UserOrdersTunedView.as_view(),
+        name="drf-tuned-user-orders",
+    ),
+    re_path(
+        r"^raw/users/(?P<pk>[0-9]{1,18})/orders/?$",
+        UserOrdersRawView.as_view(),
+        name="drf-raw-user-orders",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="drf-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="drf-schema"), name="drf-docs"),
     *router.urls,

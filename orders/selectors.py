@@ -6,7 +6,7 @@ from typing import Any, Literal
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from config import asyncdb
 from users.models import User
@@ -125,6 +125,84 @@ def order_history(*, order: Order) -> QuerySet[OrderEvent]:
     return order.events.select_related("actor").order_by("created_at", "id")
 
 
+ORDER_VALUES = ("id", "customer_id", "status", "total", "created_at", "updated_at")
+LINE_VALUES = ("order_id", "product_id", "quantity", "unit_price")
+
+
+def order_values_of_customer(*, customer_id: int) -> QuerySet[Order, dict[str, Any]]:
+    """One customer's orders as `.values()` rows, newest first: no model instances."""
+    return (
+        Order.objects.filter(customer_id=customer_id)
+        .order_by("-created_at", "-id")
+        .values(*ORDER_VALUES)
+    )
+
+
+def line_values_of_customer(*, customer_id: int) -> QuerySet[OrderLine, dict[str, Any]]:
+    """All lines of one customer's orders as `.values()` rows with the product's SKU, by id.
+
+    One query for all of them, joined through the order: no list of order ids to send back.
+    """
+    return (
+        OrderLine.objects.filter(order__customer_id=customer_id)
+        .order_by("id")
+        .values(*LINE_VALUES, sku=F("product__sku"))
+    )
+
+
+def nest_lines(
+    user: dict[str, Any], orders: list[dict[str, Any]], lines: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """`{"user": ..., "orders": [..., "lines": [...]]}` from `.values()` rows, Python values kept.
+
+    What the tuned tier's serializers and schemas take: the contract's shape, with `Decimal`
+    and `datetime` values for them to format.
+    """
+    by_order: dict[int, list[dict[str, Any]]] = {}
+    for order in orders:
+        order["lines"] = by_order[order["id"]] = []
+    for line in lines:
+        by_order[line.pop("order_id")].append(line)
+    return {"user": user, "orders": orders}
+
+
+def user_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] | None:
+    """`GET users/{id}/orders` as `.values()` querysets: the tuned ORM tier's read.
+
+    The querysets build the SQL and return dicts, with no model instances, no prefetch
+    machinery and no related-object cache. None when `viewer` may not see `user_id`. Two
+    queries (three when staff read someone else's).
+    """
+    if not _may_read(viewer, user_id):
+        return None
+    if viewer.pk == user_id:
+        user = _own_values(viewer)
+    else:
+        user = User.objects.filter(pk=user_id).values(*USER_VALUES).first()
+        if user is None:
+            return None
+    return nest_lines(
+        user,
+        list(order_values_of_customer(customer_id=user_id)),
+        list(line_values_of_customer(customer_id=user_id)),
+    )
+
+
+async def auser_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] | None:
+    """`user_orders_values` for async code, on the async ORM."""
+    if not _may_read(viewer, user_id):
+        return None
+    if viewer.pk == user_id:
+        user = _own_values(viewer)
+    else:
+        user = await User.objects.filter(pk=user_id).values(*USER_VALUES).afirst()
+        if user is None:
+            return None
+    orders = [row async for row in order_values_of_customer(customer_id=user_id)]
+    lines = [row async for row in line_values_of_customer(customer_id=user_id)]
+    return nest_lines(user, orders, lines)
+
+
 def user_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     """The contract's `users/{id}/orders` document: rows rendered by `orders.documents`.
 
@@ -197,10 +275,15 @@ async def auser_orders_document(*, viewer: User, user_id: int) -> dict[str, Any]
 
 
 USER_COLUMNS = ("id", "email", "name", "age", "is_active", "is_staff")
+USER_VALUES = ("id", "email", "name", "age")
 
 
 def _may_read(viewer: User, user_id: int) -> bool:
     return (viewer.pk == user_id or viewer.is_staff) and 0 < user_id <= MAX_ID
+
+
+def _own_values(viewer: User) -> dict[str, Any]:
+    return {"id": viewer.pk, "email": viewer.email, "name": viewer.name, "age": viewer.age}
 
 
 def _own_row(viewer: User) -> UserRow:

@@ -18,11 +18,16 @@ STYLES = {
     "plain-async": "/api/plain/async/",
     "plain-sync": "/api/plain/sync/",
     "fast": "/api/fast/",
+    # The article's endpoint in the tuned and raw tiers of DRF and ninja (docs/benchmarks.md).
+    "drf-tuned": "/api/drf/tuned/",
+    "drf-raw": "/api/drf/raw/",
+    "ninja-tuned": "/api/ninja/tuned/",
+    "ninja-raw": "/api/ninja/raw/",
 }
 FULL_STYLES = ["drf", "ninja"]
 ALL_STYLES = ["drf", "ninja", "plain-async", "plain-sync"]
-# The styles of `GET users/{id}/orders`.
-READ_STYLES = [*ALL_STYLES, "fast"]
+# The styles of `GET users/{id}/orders`: every tier of every style.
+READ_STYLES = [*ALL_STYLES, "fast", "drf-tuned", "drf-raw", "ninja-tuned", "ninja-raw"]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from config.drf import (
     JSONParser,
+    ORJSONRenderer,
     SignupThrottle,
     StrictCharField,
     StrictEmailField,
@@ -21,8 +23,8 @@ from config.drf import (
     TokenThrottle,
     error_responses,
 )
-from orders.api.drf import OrderSerializer
-from orders.selectors import user_orders_document
+from orders.api.drf import OrderLineSerializer, OrderSerializer
+from orders.selectors import orders_of_customer, user_orders_document, user_orders_values
 from users.models import AGE_MAX, AGE_MIN, User
 from users.selectors import user_visible_to
 from users.services import token_issue, user_create
@@ -116,14 +118,73 @@ class UserViewSet(
         parameters=[USER_ID],
         responses={200: UserOrdersSerializer, **error_responses(401, 404, 429)},
     )
-    @action(detail=True, url_path="orders")
+    # DRF's own JSON renderer: the project's default (orjson) is a tuning, not the idiom.
+    @action(detail=True, url_path="orders", renderer_classes=[JSONRenderer, BrowsableAPIRenderer])
     def orders(self, request: Request, pk: str) -> Response:
-        """The contract's hot read: the selector's document as it is, no serializer.
+        """The article's endpoint as DRF's docs teach it: a serializer over a queryset.
 
-        `UserOrdersSerializer` documents it (the schema tests check the answers against it);
-        serializing fifty model instances with it was most of this request's CPU
-        (docs/benchmarks.md).
+        `orders_of_customer` prefetches the lines with their products, so two queries serve
+        any number of orders; `UserOrdersSerializer` nests `OrderSerializer(many=True)`.
         """
+        user = self.get_object()
+        orders = orders_of_customer(customer_id=user.pk)
+        return Response(UserOrdersSerializer({"user": user, "orders": orders}).data)
+
+
+# --- The article's endpoint, tuned and raw (docs/benchmarks.md) --------------------------------
+
+
+class OrderLineValuesSerializer(OrderLineSerializer):
+    """`OrderLineSerializer` over a `.values()` row, where the SKU is a key of its own."""
+
+    sku = serializers.CharField(read_only=True)
+
+
+class OrderValuesSerializer(OrderSerializer):
+    lines = OrderLineValuesSerializer(many=True, read_only=True)
+
+
+class UserOrdersValuesSerializer(serializers.Serializer[Any]):
+    """`UserOrdersSerializer`'s document, read from `.values()` rows rather than instances."""
+
+    user = UserSerializer()
+    orders = OrderValuesSerializer(many=True)
+
+
+class UserOrdersTunedView(APIView):
+    """The tuned tier: DRF's serializers kept, fed `.values()` dicts instead of instances.
+
+    `GET tuned/users/{id}/orders`, the same contract as `users/{id}/orders`.
+    """
+
+    renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer]
+
+    @extend_schema(
+        summary="A user and all of their orders (tuned tier: .values() querysets)",
+        operation_id="tuned_users_orders_retrieve",
+        parameters=[USER_ID],
+        responses={200: UserOrdersSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, pk: str) -> Response:
+        document = user_orders_values(viewer=cast(User, request.user), user_id=int(pk))
+        if document is None:
+            raise exceptions.NotFound()
+        return Response(UserOrdersValuesSerializer(document).data)
+
+
+class UserOrdersRawView(APIView):
+    """The raw tier: DRF's request handling, the rows rendered by hand (`orders.documents`).
+
+    `GET raw/users/{id}/orders`: no serializer at all. `UserOrdersSerializer` documents it.
+    """
+
+    @extend_schema(
+        summary="A user and all of their orders (raw tier: SQL rows rendered by hand)",
+        operation_id="raw_users_orders_retrieve",
+        parameters=[USER_ID],
+        responses={200: UserOrdersSerializer, **error_responses(401, 404, 429)},
+    )
+    def get(self, request: Request, pk: str) -> Response:
         document = user_orders_document(viewer=cast(User, request.user), user_id=int(pk))
         if document is None:
             raise exceptions.NotFound()

@@ -26,7 +26,7 @@ from orders.api.ninja import (
     current_user,
     integral_float_to_int,
 )
-from orders.selectors import auser_orders_document
+from orders.selectors import auser_orders_document, auser_orders_values, orders_of_customer
 from users.api.plain_support import CSRF_FAILED, aforged_session_post
 from users.models import AGE_MAX, AGE_MIN, User
 from users.selectors import auser_visible_to
@@ -107,13 +107,50 @@ async def user_detail(request: HttpRequest, user_id: int) -> User:
 
 
 @router.get("/users/{user_id}/orders", response={200: UserOrdersOut, **AUTH_ERRORS, 404: DetailOut})
-async def user_orders(request: HttpRequest, user_id: int) -> HttpResponse:
+async def user_orders(request: HttpRequest, user_id: int) -> dict[str, Any]:
     """A user and all their orders, newest first: two queries however many orders.
 
-    The hot read of the contract, so it skips two costs (docs/benchmarks.md): the ORM (the
-    selector reads rows on psycopg's async driver and renders the contract's document) and
-    ninja's validation of the answer against `UserOrdersOut` (the document is already in that
-    shape, which the schema tests check). `UserOrdersOut` still documents it.
+    As ninja's docs teach it: the async ORM's querysets, and `UserOrdersOut` validating the
+    model instances (`from_attributes`) and rendering the answer.
+    """
+    user = await auser_visible_to(viewer=current_user(request), user_id=user_id)
+    if user is None:
+        raise Http404(f"User {user_id} not found.")
+    orders = [order async for order in orders_of_customer(customer_id=user.pk)]
+    return {"user": user, "orders": orders}
+
+
+# --- The article's endpoint, tuned and raw (docs/benchmarks.md) --------------------------------
+
+
+@router.get(
+    "/tuned/users/{user_id}/orders",
+    response={200: UserOrdersOut, **AUTH_ERRORS, 404: DetailOut},
+    summary="User Orders (tuned tier)",
+)
+async def user_orders_tuned(request: HttpRequest, user_id: int) -> HttpResponse:
+    """`users/{id}/orders` in the tuned tier: `.values()` querysets, `UserOrdersOut` kept.
+
+    The querysets return dicts (no model instances); the schema validates them and writes
+    the JSON itself (pydantic's `model_dump_json`), not through ninja's Python-side renderer.
+    """
+    document = await auser_orders_values(viewer=current_user(request), user_id=user_id)
+    if document is None:
+        raise Http404(f"User {user_id} not found.")
+    body = UserOrdersOut.model_validate(document).model_dump_json()
+    return HttpResponse(body, content_type="application/json")
+
+
+@router.get(
+    "/raw/users/{user_id}/orders",
+    response={200: UserOrdersOut, **AUTH_ERRORS, 404: DetailOut},
+    summary="User Orders (raw tier)",
+)
+async def user_orders_raw(request: HttpRequest, user_id: int) -> HttpResponse:
+    """`users/{id}/orders` in the raw tier: SQL rows rendered by hand, orjson.
+
+    No ORM (the selector reads rows on psycopg's async driver and renders the contract's
+    document) and no schema: `UserOrdersOut` only documents it.
     """
     document = await auser_orders_document(viewer=current_user(request), user_id=user_id)
     if document is None:
