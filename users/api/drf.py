@@ -23,7 +23,7 @@ from config.drf import (
     TokenThrottle,
     error_responses,
 )
-from orders.api.drf import OrderLineSerializer, OrderSerializer
+from orders.api.drf import OrderSerializer
 from orders.selectors import orders_of_customer, user_orders_document, user_orders_values
 from users.models import AGE_MAX, AGE_MIN, User
 from users.selectors import user_visible_to
@@ -134,25 +134,56 @@ class UserViewSet(
 # --- The article's endpoint, tuned and raw (docs/benchmarks.md) --------------------------------
 
 
-class OrderLineValuesSerializer(OrderLineSerializer):
-    """`OrderLineSerializer` over a `.values()` row, where the SKU is a key of its own."""
+class LineRowSerializer(serializers.Serializer[Any]):
+    """`OrderLineSerializer`'s fields declared by hand, over a `.values()` row.
 
+    A `ModelSerializer` builds its fields from the model again on every use: declared fields
+    skip that introspection (a fifth of the tuned tier's CPU with ModelSerializers).
+    """
+
+    product_id = serializers.IntegerField(read_only=True)
     sku = serializers.CharField(read_only=True)
+    quantity = serializers.IntegerField(read_only=True)
+    unit_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
 
 
-class OrderValuesSerializer(OrderSerializer):
-    lines = OrderLineValuesSerializer(many=True, read_only=True)
+class OrderRowSerializer(serializers.Serializer[Any]):
+    """`OrderSerializer`'s fields declared by hand, over a `.values()` row with its lines."""
+
+    id = serializers.IntegerField(read_only=True)
+    customer_id = serializers.IntegerField(read_only=True)
+    status = serializers.CharField(read_only=True)
+    total = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    lines = LineRowSerializer(many=True, read_only=True)
 
 
-class UserOrdersValuesSerializer(serializers.Serializer[Any]):
+class UserRowSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    email = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    age = serializers.IntegerField(read_only=True, allow_null=True)
+
+
+class UserOrdersRowsSerializer(serializers.Serializer[Any]):
     """`UserOrdersSerializer`'s document, read from `.values()` rows rather than instances."""
 
-    user = UserSerializer()
-    orders = OrderValuesSerializer(many=True)
+    user = UserRowSerializer()
+    orders = OrderRowSerializer(many=True)
+
+
+# One serializer for every request: its fields are built once, where a serializer made per
+# request deep-copies its declared fields again (a tenth of the tuned tier's CPU). Reused
+# through `to_representation`, which keeps no state (`.data` would cache the first answer).
+USER_ORDERS_ROWS = UserOrdersRowsSerializer()
 
 
 class UserOrdersTunedView(APIView):
     """The tuned tier: DRF's serializers kept, fed `.values()` dicts instead of instances.
+
+    The rows come from querysets compiled once (`orders.selectors.user_orders_values`), the
+    serializer declares its fields and is made once, and orjson renders.
 
     `GET tuned/users/{id}/orders`, the same contract as `users/{id}/orders`.
     """
@@ -169,7 +200,7 @@ class UserOrdersTunedView(APIView):
         document = user_orders_values(viewer=cast(User, request.user), user_id=int(pk))
         if document is None:
             raise exceptions.NotFound()
-        return Response(UserOrdersValuesSerializer(document).data)
+        return Response(USER_ORDERS_ROWS.to_representation(document))
 
 
 class UserOrdersRawView(APIView):
