@@ -4,7 +4,7 @@ The order pages work without JavaScript; orders/static/orders/live.js adds the l
 (docs/live-updates.md).
 """
 
-import inspect
+import ast
 import json
 import textwrap
 from dataclasses import dataclass, field
@@ -18,7 +18,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.module_loading import import_string
 from django.views.decorators.http import require_safe
 
 from users.models import User
@@ -36,6 +35,19 @@ BAD_SIGNUP = {
 
 
 @dataclass(frozen=True)
+class Tier:
+    """One way of writing the article's endpoint, as the benchmark measures it."""
+
+    tier: str  # "idiomatic", "tuned" or "raw" (bench.servers.TIERS)
+    endpoint: str
+    # The handler's file and qualified name, read from the source (`users/api/drf.py:View.get`).
+    handler: str
+    # Its name in the benchmark's results (bench.servers.IMPLEMENTATIONS).
+    bench: str
+    summary: str
+
+
+@dataclass(frozen=True)
 class ApiStyle:
     """One API style of the contract, as the comparison page shows it."""
 
@@ -43,16 +55,13 @@ class ApiStyle:
     title: str
     prefix: str
     summary: str
-    # Dotted path to the handler of the article's endpoint, GET users/{id}/orders.
-    handler: str
+    # GET users/{id}/orders in each tier, idiomatic first.
+    tiers: list[Tier]
     docs: list[tuple[str, str]] = field(default_factory=list)
-    # What POST users/ answers to BAD_SIGNUP (tests/pages check it against the real answer).
+    # What POST users/ answers to BAD_SIGNUP (tests/pages check it against the real answer);
+    # None for the reference apps, which serve only the article's endpoint.
     error_status: int = 400
     error_body: Any = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.prefix}users/{{id}}/orders"
 
 
 API_STYLES = [
@@ -61,7 +70,29 @@ API_STYLES = [
         title="Django REST Framework",
         prefix="/api/drf/",
         summary="Viewsets, serializers and a router; browsable API; OpenAPI by drf-spectacular.",
-        handler="users.api.drf.UserViewSet.orders",
+        tiers=[
+            Tier(
+                "idiomatic",
+                "/api/drf/users/{id}/orders",
+                "users/api/drf.py:UserViewSet.orders",
+                "drf",
+                "A ModelSerializer over a prefetched queryset, on 32 threads.",
+            ),
+            Tier(
+                "tuned",
+                "/api/drf/tuned/users/{id}/orders",
+                "users/api/drf.py:UserOrdersTunedView.get",
+                "drf-tuned",
+                "Declared-field serializers over .values() querysets compiled once; orjson.",
+            ),
+            Tier(
+                "raw",
+                "/api/drf/raw/users/{id}/orders",
+                "users/api/drf.py:UserOrdersRawView.get",
+                "drf-raw",
+                "DRF's request handling; SQL rows rendered by hand.",
+            ),
+        ],
         docs=[("Browsable API", "/api/drf/"), ("Swagger UI", "/api/drf/docs/")],
         error_body={"age": ["A valid integer is required."]},
     ),
@@ -70,7 +101,30 @@ API_STYLES = [
         title="django-ninja",
         prefix="/api/ninja/",
         summary="async def operations with Pydantic schemas: FastAPI-style typing in Django.",
-        handler="users.api.ninja.user_orders",
+        tiers=[
+            Tier(
+                "idiomatic",
+                "/api/ninja/users/{id}/orders",
+                "users/api/ninja.py:user_orders",
+                "ninja",
+                "Schema output over model instances from the async ORM.",
+            ),
+            Tier(
+                "tuned",
+                "/api/ninja/tuned/users/{id}/orders",
+                "users/api/ninja.py:user_orders_tuned",
+                "ninja-tuned",
+                "The same Schema over .values() querysets compiled once, run on psycopg's "
+                "async pool; pydantic writes the JSON.",
+            ),
+            Tier(
+                "raw",
+                "/api/ninja/raw/users/{id}/orders",
+                "users/api/ninja.py:user_orders_raw",
+                "ninja-raw",
+                "SQL rows rendered by hand; orjson.",
+            ),
+        ],
         docs=[("OpenAPI docs", "/api/ninja/docs")],
         error_status=422,
         error_body={
@@ -88,7 +142,22 @@ API_STYLES = [
         title="Plain Django, async",
         prefix="/api/plain/async/",
         summary="An async def view on the async ORM, validating request.body by hand.",
-        handler="users.api.plain.user_orders_async",
+        tiers=[
+            Tier(
+                "idiomatic",
+                "/api/plain/async/users/{id}/orders",
+                "users/api/plain.py:user_orders_async",
+                "plain-async",
+                "Model instances from the async ORM, JsonResponse.",
+            ),
+            Tier(
+                "raw",
+                "/api/fast/users/{id}/orders",
+                "users/api/fast.py:user_orders_fast",
+                "fast-async",
+                "The fast path: SQL on psycopg's async pool, orjson.",
+            ),
+        ],
         error_body={"errors": {"age": ["Must be an integer."]}},
     ),
     ApiStyle(
@@ -96,25 +165,120 @@ API_STYLES = [
         title="Plain Django, sync",
         prefix="/api/plain/sync/",
         summary="Its Flask-style sync twin: the same hand validation, a thread per request.",
-        handler="users.api.plain.user_orders_sync",
+        tiers=[
+            Tier(
+                "idiomatic",
+                "/api/plain/sync/users/{id}/orders",
+                "users/api/plain.py:user_orders_sync",
+                "plain-sync",
+                "Model instances from the ORM, JsonResponse, on 32 threads.",
+            ),
+        ],
         error_body={"errors": {"age": ["Must be an integer."]}},
     ),
 ]
 
+# The benchmark's reference apps (bench/peers/), shown beside the styles for the comparison.
+PEERS = [
+    ApiStyle(
+        key="fastapi",
+        title="FastAPI (reference app)",
+        prefix="/",
+        summary="The same endpoint and contract in FastAPI, outside orderdesk.",
+        tiers=[
+            Tier(
+                "idiomatic",
+                "/users/{id}/orders",
+                "bench/peers/fastapi_sqla.py:user_orders",
+                "fastapi-sqla",
+                "SQLAlchemy 2's async ORM, selectinload, pydantic models.",
+            ),
+            Tier(
+                "tuned",
+                "/users/{id}/orders",
+                "bench/peers/fastapi_sqla_tuned.py:user_orders",
+                "fastapi-sqla-tuned",
+                "SQLAlchemy column selects, pydantic dump_json.",
+            ),
+            Tier(
+                "raw",
+                "/users/{id}/orders",
+                "bench/peers/fastapi_pydantic.py:user_orders",
+                "fastapi-pydantic",
+                "SQL on psycopg's async pool, pydantic response models.",
+            ),
+        ],
+        error_body=None,
+    ),
+    ApiStyle(
+        key="flask",
+        title="Flask (reference app)",
+        prefix="/",
+        summary="The same endpoint and contract in Flask, on 32 threads.",
+        tiers=[
+            Tier(
+                "idiomatic",
+                "/users/{id}/orders",
+                "bench/peers/flask_sqla.py:user_orders",
+                "flask-sqla",
+                "Flask-SQLAlchemy models, jsonify.",
+            ),
+            Tier(
+                "raw",
+                "/users/{id}/orders",
+                "bench/peers/flask_app.py:user_orders",
+                "flask-raw",
+                "SQL on psycopg's pool, orjson.",
+            ),
+        ],
+        error_body=None,
+    ),
+]
+
+# The benchmark run the page quotes (docs/benchmarks.md), and the cell it quotes from it.
+BENCH_RESULTS = Path("docs/benchmarks-tiers.json")
+BENCH_SCENARIO = "L=0ms C=64 orders=10"
+
 
 @cache
-def _excerpt(dotted: str) -> tuple[str, str]:
-    """The handler's source and where it lives (`users/api/drf.py:111`)."""
-    module_path, _, attribute = dotted.rpartition(".")
+def _excerpt(handler: str) -> tuple[str, str]:
+    """The handler's source, decorators included, and where it starts (`users/api/drf.py:111`).
+
+    Read from the file rather than imported, so that the reference apps' modules (and their
+    database engines) stay out of the web process.
+    """
+    relative, _, qualname = handler.partition(":")
+    path = Path(settings.BASE_DIR) / relative
+    source = path.read_text()
+    nodes: list[ast.stmt] = ast.parse(source).body
+    node: ast.stmt | None = None
+    for name in qualname.split("."):
+        node = next(
+            n
+            for n in nodes
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and n.name == name
+        )
+        nodes = node.body if isinstance(node, ast.ClassDef) else []
+    assert node is not None  # noqa: S101 (a qualified name has one part at least)
+    decorators = getattr(node, "decorator_list", [])
+    first = min([node.lineno, *(d.lineno for d in decorators)])
+    lines = source.splitlines(keepends=True)[first - 1 : node.end_lineno]
+    return textwrap.dedent("".join(lines)), f"{relative}:{first}"
+
+
+def bench_cpu(results: Path | None = None) -> dict[str, float]:
+    """CPU ms per request of each implementation in BENCH_SCENARIO of the committed run."""
+    path = results or Path(settings.BASE_DIR) / BENCH_RESULTS
     try:
-        target = getattr(import_string(module_path), attribute)
-    except ImportError:  # a method: import the class, then take the attribute
-        class_path, _, method = module_path.rpartition(".")
-        target = getattr(getattr(import_string(class_path), method), attribute)
-    target = inspect.unwrap(target)
-    lines, first = inspect.getsourcelines(target)
-    path = Path(inspect.getsourcefile(target) or "").relative_to(settings.BASE_DIR)
-    return textwrap.dedent("".join(lines)), f"{path}:{first}"
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return {
+        cell["implementation"]: cell["cpu_ms_per_request"]
+        for cell in document.get("results", [])
+        if cell.get("scenario") == BENCH_SCENARIO and not cell.get("failure")
+    }
 
 
 @require_safe
@@ -124,21 +288,33 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def compare(request: HttpRequest) -> HttpResponse:
+    cpu = bench_cpu()
     styles = []
-    for style in API_STYLES:
-        source, location = _excerpt(style.handler)
+    for style in [*API_STYLES, *PEERS]:
+        tiers = []
+        for tier in style.tiers:
+            source, location = _excerpt(tier.handler)
+            tiers.append(
+                {"tier": tier, "source": source, "location": location, "cpu": cpu.get(tier.bench)}
+            )
         styles.append(
             {
                 "style": style,
-                "source": source,
-                "location": location,
-                "error": json.dumps(style.error_body, indent=2),
+                "tiers": tiers,
+                "error": None
+                if style.error_body is None
+                else json.dumps(style.error_body, indent=2),
             }
         )
     return render(
         request,
         "compare.html",
-        {"styles": styles, "bad_signup": json.dumps(BAD_SIGNUP, ensure_ascii=False)},
+        {
+            "styles": styles,
+            "bad_signup": json.dumps(BAD_SIGNUP, ensure_ascii=False),
+            "bench_scenario": BENCH_SCENARIO,
+            "bench_results": BENCH_RESULTS,
+        },
     )
 
 

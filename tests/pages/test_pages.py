@@ -1,10 +1,20 @@
 import json
 
 import pytest
-from django.urls import reverse
+from django.urls import resolve, reverse
+from django.utils.html import escape
 
+from bench import servers
 from orders.factories import DEFAULT_PASSWORD
-from orders.views import API_STYLES, BAD_SIGNUP
+from orders.views import (
+    API_STYLES,
+    BAD_SIGNUP,
+    BENCH_RESULTS,
+    BENCH_SCENARIO,
+    PEERS,
+    _excerpt,
+    bench_cpu,
+)
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +89,54 @@ class TestComparePage:
             assert location in html
         assert 'href="/api/ninja/docs"' in html
         assert "Validation error: 422" in html
+
+    def test_shows_every_tiers_handler_with_its_decorators(self, client):
+        html = client.get(reverse("compare")).text
+        for style in [*API_STYLES, *PEERS]:
+            for tier in style.tiers:
+                source, location = _excerpt(tier.handler)
+                assert escape(source) in html, tier.handler
+                assert location in html
+        assert escape('@router.get(\n    "/tuned/users/{user_id}/orders"') in html
+        assert "async def user_orders_tuned(" in html
+        assert "class UserOrdersTunedView" not in html  # the method, not its class
+
+    def test_every_tier_is_served_where_the_benchmark_measures_it(self):
+        for style in [*API_STYLES, *PEERS]:
+            for tier in style.tiers:
+                implementation = servers.BY_NAME[tier.bench]
+                assert implementation.tier == tier.tier, tier.bench
+                assert tier.endpoint == f"{implementation.prefix}users/{{id}}/orders"
+                if implementation.django:
+                    resolve(tier.endpoint.replace("{id}", "1"))  # Resolver404 if not served
+
+    def test_quotes_each_tiers_cpu_from_the_benchmark_run(self, client, tmp_path, settings):
+        results = tmp_path / "docs" / "benchmarks-tiers.json"
+        results.parent.mkdir()
+        results.write_text(
+            json.dumps(
+                {
+                    "results": [
+                        {"implementation": "drf-tuned", "scenario": BENCH_SCENARIO,
+                         "cpu_ms_per_request": 4.321, "failure": None},
+                        {"implementation": "drf", "scenario": "L=50ms C=50 orders=10",
+                         "cpu_ms_per_request": 9.0, "failure": None},
+                    ]
+                }
+            )
+        )  # fmt: skip
+        assert bench_cpu(results) == {"drf-tuned": 4.321}
+        assert bench_cpu(tmp_path / "missing.json") == {}
+
+    def test_the_committed_run_measured_every_tier(self):
+        cpu = bench_cpu()
+        missing = [
+            tier.bench
+            for style in [*API_STYLES, *PEERS]
+            for tier in style.tiers
+            if tier.bench not in cpu
+        ]
+        assert not missing, f"not in {BENCH_RESULTS}: {missing}"
 
     @pytest.mark.parametrize("style", API_STYLES, ids=lambda s: s.key)
     def test_the_error_shown_is_what_the_style_answers(self, client, style):
