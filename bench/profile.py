@@ -3,7 +3,9 @@
 Runs in a child process with the servers' environment (bench.servers.server_env) and calls the
 implementation's ASGI or WSGI application in-process, one request after another, with no
 server and no load generator: CPU per request (all threads), time in the garbage collector,
-and cProfile's functions by cumulative time. Run directly:
+and cProfile's functions by cumulative time. Every implementation of `bench.servers` works:
+the ones served by uvicorn through ASGI (on uvloop, with the app's lifespan when it has one,
+as FastAPI's), the gunicorn ones through WSGI, each at its own URL prefix. Run directly:
 
     python -m bench.profile NAME PATH TOKEN REQUESTS [LINES [SORT]]
 """
@@ -22,6 +24,10 @@ from typing import Any
 from bench.servers import BY_NAME, Implementation
 
 WARMUP = 200
+
+
+class ProfileFailed(RuntimeError):
+    """The implementation did not answer the profiled GET with a 200."""
 
 
 class GcClock:
@@ -75,7 +81,10 @@ def asgi_caller(app: Any, path: str, token: str) -> Callable[[], Any]:
             sent.append(message)
 
         await app(scope, receive, send)
-        assert sent[0]["status"] == 200, sent[:2]  # noqa: S101
+        status = sent[0]["status"] if sent else None
+        if status != 200:
+            answer = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+            raise ProfileFailed(f"GET {path} answered {status}: {answer[:300]!r}")
 
     return call
 
@@ -99,8 +108,9 @@ def wsgi_caller(app: Any, path: str, token: str) -> Callable[[], None]:
             "wsgi.errors": sys.stderr,
         }
         status: list[str] = []
-        b"".join(app(environ, lambda line, headers, *exc: status.append(line)))
-        assert status[0].startswith("200"), status  # noqa: S101
+        body = b"".join(app(environ, lambda line, headers, *exc: status.append(line)))
+        if not status or not status[0].startswith("200"):
+            raise ProfileFailed(f"GET {path} answered {status[:1]}: {body[:300]!r}")
 
     return call
 
@@ -186,7 +196,11 @@ def main(argv: list[str]) -> None:
     sort = argv[5] if len(argv) > 5 else "cumulative"
     # A Django application module (config.asgi, config.asgi_hot, config.wsgi) sets Django up
     # itself, with its own settings.
-    sys.stdout.write(profile(BY_NAME[name], path, token, int(requests), lines, sort=sort))
+    try:
+        report = profile(BY_NAME[name], path, token, int(requests), lines, sort=sort)
+    except ProfileFailed as error:
+        sys.exit(f"{name}: {error}")
+    sys.stdout.write(report)
 
 
 if __name__ == "__main__":

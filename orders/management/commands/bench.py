@@ -65,14 +65,17 @@ def _scenarios(text: str) -> list[runner.Scenario]:
 class Command(BaseCommand):
     help = (
         "Benchmark GET users/{id}/orders in every API style and in FastAPI and Flask, with wrk, "
-        "on a PostgreSQL database it prepares. Writes a table, and with --output a JSON file "
-        "and a PNG chart beside it."
+        "on a PostgreSQL database it prepares. Writes a table and the answer table (the best of "
+        "each framework and tier), and with --output a JSON file, a PNG chart beside it and "
+        "the answer chart as <stem>-answer.png."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database-url", help="PostgreSQL URL. Default: DATABASE_URL.")
         parser.add_argument("--quick", action="store_true", help="One scenario (L=0, C=8).")
-        parser.add_argument("--repeat", type=int, default=1, help="Runs per cell; medians.")
+        parser.add_argument(
+            "--repeat", type=int, default=1, help="Repetitions, in rotating order; medians."
+        )
         parser.add_argument("--duration", type=float, help="Seconds per cell (5; quick 2).")
         parser.add_argument("--warmup", type=float, help="Warm-up seconds (2; quick 1).")
         parser.add_argument(
@@ -95,7 +98,11 @@ class Command(BaseCommand):
             "--scenarios",
             help="Comma-separated L:C:orders cells to run instead of the full grid, e.g. 50:50:10.",
         )
-        parser.add_argument("--output", type=Path, help="JSON results; the PNG goes beside it.")
+        parser.add_argument(
+            "--output",
+            type=Path,
+            help="JSON results; the chart (.png) and the answer chart (-answer.png) go beside it.",
+        )
         parser.add_argument(
             "--profile",
             metavar="NAME",
@@ -151,10 +158,16 @@ class Command(BaseCommand):
         document["command"] = shlex.join(["manage.py", "bench", *sys.argv[2:]])
         self.stdout.write(report.table(document))
         if options["output"]:
-            report.write_json(document, options["output"])
-            chart = options["output"].with_suffix(".png")
+            output: Path = options["output"]
+            report.write_json(document, output)
+            chart = output.with_suffix(".png")
+            answer = output.with_name(f"{output.stem}-answer.png")
             report.write_chart(document, chart)
-            self.stdout.write(f"Wrote {options['output']} and {chart}.")
+            report.answer_chart(document, answer)
+            self.stdout.write(f"Wrote {output}, {chart} and {answer}.")
+        for scenario in cfg.scenarios:
+            self.stdout.write(f"\n{report.answer_caption(document, scenario.name)}:\n")
+            self.stdout.write(report.answer_table(document, scenario.name))
 
     def _profile(self, database_url: str, options: dict[str, Any]) -> str:
         name = options["profile"]
