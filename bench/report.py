@@ -14,7 +14,7 @@ from typing import Any
 from bench import servers
 
 # The answer table's rows, in this order; a framework not listed here follows them.
-FRAMEWORKS = ("DRF", "django-ninja", "Django plain views", "FastAPI", "Flask")
+FRAMEWORKS = ("DRF", "django-ninja", "Django plain views", "django-bolt", "FastAPI", "Flask")
 TIER_COLOURS = {"idiomatic": "#4c72b0", "tuned": "#dd8452", "raw": "#55a868"}
 OTHER_COLOUR = "#8c8c8c"
 

@@ -450,7 +450,7 @@ def machine(database_url: str) -> dict[str, Any]:
     for package in (
         "django", "djangorestframework", "django-ninja", "pydantic", "fastapi", "starlette",
         "flask", "werkzeug", "uvicorn", "uvloop", "httptools", "gunicorn", "psycopg",
-        "psycopg-pool", "orjson",
+        "psycopg-pool", "orjson", "sqlalchemy", "flask-sqlalchemy", "django-bolt", "msgspec",
     ):  # fmt: skip
         try:
             versions[package] = metadata.version(package)

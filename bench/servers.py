@@ -28,16 +28,27 @@ STOP_TIMEOUT = 3.0
 THREADS = 32
 
 
+TIERS = ("idiomatic", "tuned", "raw")
+
+
 @dataclass(frozen=True, slots=True)
 class Implementation:
-    """One way of serving the endpoint: a name, a server command and the URL prefix."""
+    """One way of serving the endpoint: a name, a server command and the URL prefix.
+
+    `tier` is how it is written: `idiomatic` (as the framework's docs teach: ORM and
+    serializers or schemas), `tuned` (as fast as it goes keeping its ORM and its own serializer
+    or schema) or `raw` (SQL and a fast JSON encoder). `framework` groups the rows of the
+    answer table (docs/benchmarks.md).
+    """
 
     name: str
     label: str
-    server: str  # "gunicorn-sync", "gunicorn-gthread" or "uvicorn"
+    server: str  # "gunicorn-sync", "gunicorn-gthread", "uvicorn" or "bolt" (its runbolt)
     app: str
     prefix: str
     django: bool
+    tier: str
+    framework: str
 
     def command(self, port: int) -> list[str]:
         bind = f"127.0.0.1:{port}"
@@ -46,6 +57,13 @@ class Implementation:
             return [
                 python, "-m", "uvicorn", self.app, "--host", "127.0.0.1", "--port", str(port),
                 "--no-access-log", "--log-level", "warning",
+            ]  # fmt: skip
+        if self.server == "bolt":
+            # django-bolt's own Rust server; `app` is the settings module naming its BoltAPI.
+            return [
+                python, str(PROJECT / "manage.py"), "runbolt", "--settings", self.app,
+                "--host", "127.0.0.1", "--port", str(port), "--processes", "1", "--workers", "1",
+                "--no-admin", "--skip-checks", "--backlog", "2048",
             ]  # fmt: skip
         worker = ["-k", "sync"] if self.server == "gunicorn-sync" else [
             "-k", "gthread", "--threads", str(THREADS),
@@ -56,46 +74,99 @@ class Implementation:
         ]  # fmt: skip
 
 
+WSGI = "config.wsgi:application"
+ASGI = "config.asgi:application"
 IMPLEMENTATIONS: list[Implementation] = [
+    # --- Django ---------------------------------------------------------------------------------
     Implementation(
-        "drf-sync", "DRF, gunicorn sync", "gunicorn-sync", "config.wsgi:application",
-        "/api/drf/", django=True,
+        "drf", "DRF ModelSerializer over a prefetched queryset, gunicorn 32 threads",
+        "gunicorn-gthread", WSGI, "/api/drf/", django=True, tier="idiomatic", framework="DRF",
     ),
     Implementation(
-        "drf-gthread", "DRF, gunicorn 32 threads", "gunicorn-gthread", "config.wsgi:application",
-        "/api/drf/", django=True,
+        "drf-tuned", "DRF serializers over .values() querysets, orjson renderer, 32 threads",
+        "gunicorn-gthread", WSGI, "/api/drf/tuned/", django=True, tier="tuned", framework="DRF",
     ),
     Implementation(
-        "ninja-async", "ninja async, uvicorn", "uvicorn", "config.asgi:application",
-        "/api/ninja/", django=True,
+        "drf-raw", "DRF view returning SQL rows rendered by hand, 32 threads",
+        "gunicorn-gthread", WSGI, "/api/drf/raw/", django=True, tier="raw", framework="DRF",
     ),
     Implementation(
-        "plain-async", "plain async view, uvicorn", "uvicorn", "config.asgi:application",
-        "/api/plain/async/", django=True,
+        "ninja", "ninja async, Schema output over the async ORM, uvicorn", "uvicorn", ASGI,
+        "/api/ninja/", django=True, tier="idiomatic", framework="django-ninja",
     ),
     Implementation(
-        "plain-sync", "plain sync view, gunicorn 32 threads", "gunicorn-gthread",
-        "config.wsgi:application", "/api/plain/sync/", django=True,
+        "ninja-tuned", "ninja async, Schema dump_json over async .values() querysets, uvicorn",
+        "uvicorn", ASGI, "/api/ninja/tuned/", django=True, tier="tuned",
+        framework="django-ninja",
     ),
     Implementation(
-        "fast-async", "fast path async view, uvicorn", "uvicorn", "config.asgi:application",
-        "/api/fast/", django=True,
+        "ninja-raw", "ninja async, SQL rows rendered by hand, orjson, uvicorn", "uvicorn", ASGI,
+        "/api/ninja/raw/", django=True, tier="raw", framework="django-ninja",
+    ),
+    Implementation(
+        "plain-async", "plain async view on the async ORM, uvicorn", "uvicorn", ASGI,
+        "/api/plain/async/", django=True, tier="idiomatic", framework="Django plain views",
+    ),
+    Implementation(
+        "plain-sync", "plain sync view on the ORM, gunicorn 32 threads", "gunicorn-gthread",
+        WSGI, "/api/plain/sync/", django=True, tier="idiomatic", framework="Django plain views",
+    ),
+    Implementation(
+        "fast-async", "fast path: async view, SQL on psycopg's async pool, orjson, uvicorn",
+        "uvicorn", ASGI, "/api/fast/", django=True, tier="raw", framework="Django plain views",
     ),
     Implementation(
         "fast-hot", "fast path in the hot-path worker (config.asgi_hot), uvicorn", "uvicorn",
-        "config.asgi_hot:application", "/api/fast/", django=True,
+        "config.asgi_hot:application", "/api/fast/", django=True, tier="raw",
+        framework="Django plain views",
+    ),
+    # --- Peers (bench/peers/) -------------------------------------------------------------------
+    Implementation(
+        "fastapi-sqla", "FastAPI async, SQLAlchemy 2 AsyncSession + selectinload, pydantic "
+        "from_attributes, uvicorn", "uvicorn", "bench.peers.fastapi_sqla:app", "/",
+        django=False, tier="idiomatic", framework="FastAPI",
     ),
     Implementation(
-        "fastapi", "FastAPI, uvicorn", "uvicorn", "bench.peers.fastapi_app:app", "/",
-        django=False,
+        "fastapi-sqla-sync", "FastAPI sync def, SQLAlchemy 2 Session, pydantic "
+        "from_attributes, uvicorn", "uvicorn", "bench.peers.fastapi_sqla_sync:app", "/",
+        django=False, tier="idiomatic", framework="FastAPI",
     ),
     Implementation(
-        "flask", "Flask, gunicorn 32 threads", "gunicorn-gthread", "bench.peers.flask_app:app",
-        "/", django=False,
+        "fastapi-sqla-tuned", "FastAPI async, SQLAlchemy 2 column selects, pydantic "
+        "TypeAdapter dump_json, uvicorn", "uvicorn", "bench.peers.fastapi_sqla_tuned:app", "/",
+        django=False, tier="tuned", framework="FastAPI",
+    ),
+    Implementation(
+        "fastapi-pydantic", "FastAPI async, SQL on psycopg's async pool, pydantic response "
+        "models, uvicorn", "uvicorn", "bench.peers.fastapi_pydantic:app", "/", django=False,
+        tier="raw", framework="FastAPI",
+    ),
+    Implementation(
+        "fastapi-orjson", "FastAPI async, SQL on psycopg's async pool, orjson, uvicorn",
+        "uvicorn", "bench.peers.fastapi_app:app", "/", django=False, tier="raw",
+        framework="FastAPI",
+    ),
+    Implementation(
+        "flask-sqla", "Flask, Flask-SQLAlchemy models, jsonify, gunicorn 32 threads",
+        "gunicorn-gthread", "bench.peers.flask_sqla:app", "/", django=False, tier="idiomatic",
+        framework="Flask",
+    ),
+    Implementation(
+        "bolt", "django-bolt: typed async handler, Django ORM prefetch, msgspec Structs, 1 worker",
+        "bolt", "bench.peers.bolt_settings", "/", django=True, tier="idiomatic",
+        framework="django-bolt",
+    ),
+    Implementation(
+        "flask-raw", "Flask, SQL on psycopg's pool, orjson, gunicorn 32 threads",
+        "gunicorn-gthread", "bench.peers.flask_app:app", "/", django=False, tier="raw",
+        framework="Flask",
     ),
 ]  # fmt: skip
 BY_NAME = {implementation.name: implementation for implementation in IMPLEMENTATIONS}
-REFERENCE = "fastapi"
+# The ratios' yardsticks: FastAPI as its users write it on raw SQL (pydantic response models),
+# and FastAPI on its full-stack idiom (SQLAlchemy's async ORM).
+REFERENCE = "fastapi-pydantic"
+ORM_REFERENCE = "fastapi-sqla"
 
 
 def server_env(database_url: str, pool_size: int) -> dict[str, str]:

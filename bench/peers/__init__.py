@@ -4,10 +4,18 @@ Both serve the contract's `GET users/{id}/orders` with the same token check (`us
 SHA-256 digests) and the same queries as the Django styles, on a psycopg pool. The SQL and the
 JSON shapes come from `orders.documents` (Django-free), the module orderdesk's own fast path
 runs, so the two apps differ from it and from each other only in their framework's idiom.
+
+Beside them, the peers as their own users write them: SQLAlchemy 2 models (`models`) and
+pydantic response models (`schemas`) in FastAPI (`fastapi_sqla`, `fastapi_sqla_sync`,
+`fastapi_sqla_tuned`, `fastapi_pydantic`) and Flask-SQLAlchemy in Flask (`flask_sqla`).
+Every connection reads in UTC (`CONNECT_OPTIONS`), so times arrive as Pydantic writes the
+contract's `Z`; the psycopg pools run in autocommit (`PSYCOPG_KWARGS`): three reads need no
+transaction.
 """
 
 import hashlib
 import os
+from typing import Any
 
 from orders.documents import (
     LINES_SQL,
@@ -19,6 +27,7 @@ from orders.documents import (
 )
 
 __all__ = [
+    "CONNECT_OPTIONS",
     "DATABASE_URL",
     "INVALID_TOKEN",
     "LINES_SQL",
@@ -26,15 +35,36 @@ __all__ = [
     "NOT_FOUND",
     "ORDERS_SQL",
     "POOL_SIZE",
+    "PSYCOPG_KWARGS",
     "USER_SQL",
     "VIEWER_SQL",
     "bearer_digest",
+    "key_digest",
+    "sqlalchemy_url",
     "user_orders_json",
     "visible",
 ]
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")
 POOL_SIZE = int(os.environ.get("BENCH_POOL_SIZE", "32"))
+# libpq's `options`: the session's time zone, so timestamptz values arrive in UTC.
+CONNECT_OPTIONS = "-c TimeZone=UTC"
+# psycopg pools' connection arguments: autocommit (no BEGIN/COMMIT around three reads), UTC.
+PSYCOPG_KWARGS: dict[str, Any] = {"autocommit": True, "options": CONNECT_OPTIONS}
+
+
+def sqlalchemy_url(database_url: str = DATABASE_URL) -> str:
+    """`postgres://...` as SQLAlchemy names it with psycopg 3: `postgresql+psycopg://...`.
+
+    The same URL serves `create_engine` and `create_async_engine` (psycopg does both).
+    """
+    _, _, rest = database_url.partition("://")
+    return f"postgresql+psycopg://{rest}"
+
+
+def key_digest(key: str) -> str:
+    """The SHA-256 hex digest of a token key, as `users.Token` stores it."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def bearer_digest(header: str | None) -> str | None:
@@ -43,7 +73,7 @@ def bearer_digest(header: str | None) -> str | None:
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         return None
-    return hashlib.sha256(key.encode()).hexdigest()
+    return key_digest(key)
 
 
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}

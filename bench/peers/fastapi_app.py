@@ -1,5 +1,7 @@
 """The article's endpoint in FastAPI: `async def`, psycopg's `AsyncConnectionPool`, orjson.
 
+The pool's connections run in autocommit: the three reads need no transaction.
+
 Run: `BENCH_DATABASE_URL=postgres://... uvicorn bench.peers.fastapi_app:app`.
 """
 
@@ -20,6 +22,7 @@ from bench.peers import (
     NOT_FOUND,
     ORDERS_SQL,
     POOL_SIZE,
+    PSYCOPG_KWARGS,
     USER_SQL,
     VIEWER_SQL,
     bearer_digest,
@@ -27,7 +30,9 @@ from bench.peers import (
     visible,
 )
 
-pool = AsyncConnectionPool(DATABASE_URL, min_size=1, max_size=POOL_SIZE, open=False)
+pool = AsyncConnectionPool(
+    DATABASE_URL, min_size=1, max_size=POOL_SIZE, kwargs=PSYCOPG_KWARGS, open=False
+)
 
 
 @asynccontextmanager

@@ -1,5 +1,7 @@
 """The article's endpoint in Flask: a sync view on psycopg's `ConnectionPool`, orjson.
 
+The pool's connections run in autocommit: the three reads need no transaction.
+
 Run: `BENCH_DATABASE_URL=postgres://... gunicorn -k gthread --threads 32 bench.peers.flask_app:app`.
 """
 
@@ -17,6 +19,7 @@ from bench.peers import (
     NOT_FOUND,
     ORDERS_SQL,
     POOL_SIZE,
+    PSYCOPG_KWARGS,
     USER_SQL,
     VIEWER_SQL,
     bearer_digest,
@@ -24,7 +27,9 @@ from bench.peers import (
     visible,
 )
 
-pool = ConnectionPool(DATABASE_URL, min_size=1, max_size=POOL_SIZE, open=True)
+pool = ConnectionPool(
+    DATABASE_URL, min_size=1, max_size=POOL_SIZE, kwargs=PSYCOPG_KWARGS, open=True
+)
 app = Flask(__name__)
 
 
