@@ -309,6 +309,7 @@ class TestAnswerTable:
             "| django-ninja | - | - | - |",
             "| Django plain views | 0.06 (0.05-0.07) `plain-async` | - "
             "| 0.80 (0.70-0.90) `fast-hot` |",
+            "| django-bolt | - | - | - |",
             "| FastAPI | - | - | 1.10 (0.90-1.20) `fastapi-orjson` |",
             "| Flask | - | - | - |",
         ]
