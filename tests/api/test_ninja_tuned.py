@@ -21,7 +21,9 @@ def test_writes_the_same_json_as_the_validated_schema(customer):
         user_orders_values(viewer=customer, user_id=customer.pk)
     )
 
-    built = user_orders_out(user_orders_values(viewer=customer, user_id=customer.pk))
+    document = user_orders_values(viewer=customer, user_id=customer.pk)
+    assert document is not None
+    built = user_orders_out(document)
 
     assert built.model_dump_json() == validated.model_dump_json()
     assert len(json.loads(built.model_dump_json())["orders"]) == 2
@@ -29,6 +31,7 @@ def test_writes_the_same_json_as_the_validated_schema(customer):
 
 def test_a_row_of_another_type_than_the_schema_says_is_not_written_silently(customer):
     document = user_orders_values(viewer=customer, user_id=customer.pk)
+    assert document is not None
     document["user"]["id"] = str(document["user"]["id"])  # a column the schema says is an int
     with warnings.catch_warnings():
         warnings.simplefilter("error")
