@@ -175,7 +175,7 @@ ORDER_ROWS = PreparedValues(
 )
 LINE_ROWS = PreparedValues(
     lambda customer_id: line_values_of_customer(customer_id=customer_id),
-    ("order_id", "product_id", "sku", "quantity", "unit_price"),
+    (*LINE_VALUES, "sku"),
     ["customer_id"],
 )
 

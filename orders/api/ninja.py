@@ -344,9 +344,7 @@ class OrderLineOut(Schema):
     unit_price: MoneyOut
 
     @staticmethod
-    def resolve_sku(obj: OrderLine | dict[str, Any]) -> str:
-        if isinstance(obj, dict):
-            return str(obj["sku"])  # a `.values()` row (the tuned tier)
+    def resolve_sku(obj: OrderLine) -> str:
         return obj.product.sku  # selected with the line by OrderQuerySet.with_lines()
 
 
@@ -360,9 +358,7 @@ class OrderOut(Schema):
     lines: list[OrderLineOut]
 
     @staticmethod
-    def resolve_lines(obj: Order | dict[str, Any]) -> list[Any]:
-        if isinstance(obj, dict):
-            return list(obj["lines"])  # nested `.values()` rows (the tuned tier)
+    def resolve_lines(obj: Order) -> list[OrderLine]:
         return list(obj.lines.all())  # prefetched by the selectors: no query here
 
 
