@@ -17,9 +17,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config.handlers import http_application  # noqa: E402
-from config.startup import settle  # noqa: E402
 from orders.routing import websocket_urlpatterns  # noqa: E402
+from runtime.handlers import http_application  # noqa: E402
+from runtime.startup import settle  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -11,8 +11,8 @@ import django
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings_hot"  # this worker's, whatever is set
 django.setup(set_prefix=False)
 
-from config.handlers import http_application  # noqa: E402
-from config.startup import settle  # noqa: E402
+from runtime.handlers import http_application  # noqa: E402
+from runtime.startup import settle  # noqa: E402
 
 application = http_application()
 

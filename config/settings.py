@@ -59,7 +59,7 @@ INSTALLED_APPS = [
     "channels",
     "users",
     "orders",
-    "config.apps.ProjectConfig",
+    "runtime.apps.ProjectConfig",
 ]
 # Daphne's runserver serves WebSockets as well as HTTP: development's `runserver` (and
 # ./scripts/demo) get it first. Production serves config.asgi with uvicorn, and Daphne as an app
@@ -68,20 +68,20 @@ if env.bool("DJANGO_DAPHNE_RUNSERVER", default=DEBUG):
     INSTALLED_APPS.insert(0, "daphne")
 
 # Django's default stack, in subclasses that skip the thread hop per middleware under ASGI
-# (config/middleware.py says which may still hop, and when). Django's deployment checks look
-# for its own paths; config.middleware's check stands in for the three it would miss.
+# (runtime/middleware.py says which may still hop, and when). Django's deployment checks look
+# for its own paths; runtime.middleware's check stands in for the three it would miss.
 SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 MIDDLEWARE = [
-    "config.middleware.SecurityMiddleware",
-    "config.middleware.ContentSecurityPolicyMiddleware",
-    "config.middleware.SessionMiddleware",
-    "config.middleware.CommonMiddleware",
-    "config.middleware.CsrfViewMiddleware",
-    "config.middleware.AuthenticationMiddleware",
-    "config.middleware.MessageMiddleware",
-    "config.middleware.XFrameOptionsMiddleware",
+    "runtime.middleware.SecurityMiddleware",
+    "runtime.middleware.ContentSecurityPolicyMiddleware",
+    "runtime.middleware.SessionMiddleware",
+    "runtime.middleware.CommonMiddleware",
+    "runtime.middleware.CsrfViewMiddleware",
+    "runtime.middleware.AuthenticationMiddleware",
+    "runtime.middleware.MessageMiddleware",
+    "runtime.middleware.XFrameOptionsMiddleware",
     # Last, so its process_exception sees a view's error first: a database outage is a 503.
-    "config.unavailable.DatabaseUnavailableMiddleware",
+    "runtime.unavailable.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,7 +150,7 @@ elif _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 
-# The hot async reads (config/asyncdb.py): "psycopg", an async connection pool of their own on
+# The hot async reads (runtime/asyncdb.py): "psycopg", an async connection pool of their own on
 # PostgreSQL; "django", Django's connection through sync_to_async (the test settings).
 ASYNC_DB: str = env.str("ASYNC_DB", default="psycopg")
 if ASYNC_DB not in {"psycopg", "django"}:
@@ -190,25 +190,25 @@ API_THROTTLE_RATES: dict[str, str] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.drf.BearerOrTokenAuthentication",
+        "api.drf.auth.BearerOrTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "config.drf.ORJSONRenderer",
+        "api.drf.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PAGINATION_CLASS": "config.drf.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "api.drf.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "config.drf.AnonThrottle",
-        "config.drf.UserThrottle",
+        "api.drf.throttles.AnonThrottle",
+        "api.drf.throttles.UserThrottle",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.drf.exception_handler",
+    "EXCEPTION_HANDLER": "api.drf.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
@@ -242,7 +242,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT: bool = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-# Load-balancer probes (config/health.py) speak plain HTTP to the worker.
+# Load-balancer probes (runtime/health.py) speak plain HTTP to the worker.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -1,6 +1,6 @@
 """Settings of the hot-path worker: the fast path and the probes, in a process of their own.
 
-`config.asgi_hot` serves `GET /api/fast/users/{id}/orders` (users/api/fast.py) with these: the
+`config.asgi_hot` serves `GET /api/fast/users/{id}/orders` (api/plain/fast.py) with these: the
 same database, secret key, security middleware, sessions and auth as `config.settings`, which
 this module starts from, but only the apps that endpoint needs. Admin, DRF, ninja, Channels,
 messages and static files stay out of the process, and so does their memory: 61 MiB of RSS
@@ -19,9 +19,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",  # a browser session authenticates the fast path too
     "users",
     "orders",
-    "config.apps.ProjectConfig",
+    "runtime.apps.ProjectConfig",
 ]
 # The same stack as the monolith's, but messages (no app, no page that shows one).
-MIDDLEWARE = [path for path in MIDDLEWARE if path != "config.middleware.MessageMiddleware"]
+MIDDLEWARE = [path for path in MIDDLEWARE if path != "runtime.middleware.MessageMiddleware"]
 ROOT_URLCONF = "config.urls_hot"
 ASGI_APPLICATION = "config.asgi_hot.application"

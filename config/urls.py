@@ -2,17 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from config import health
-from config.api import api as ninja_api
+from api.ninja.api import api as ninja_api
+from api.plain import fast
+from api.plain import users as plain
 from orders import views as order_views
-from users.api import fast, plain
+from runtime import health
 
 admin.site.site_header = "orderdesk"
 admin.site.site_title = "orderdesk admin"
 admin.site.index_title = "Order desk"
 
 urlpatterns = [
-    # First: Django tries the patterns in order, and this is the hot path (users/api/fast.py).
+    # First: Django tries the patterns in order, and this is the hot path (api/plain/fast.py).
     path("api/fast/", include((fast.urlpatterns, "fast"))),
     path("", order_views.home, name="home"),
     path("compare/", order_views.compare, name="compare"),
@@ -25,7 +26,7 @@ urlpatterns = [
     # Probes: exempt from the HTTPS redirect (settings.SECURE_REDIRECT_EXEMPT).
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("api/drf/", include("config.drf_urls")),
+    path("api/drf/", include("api.drf.urls")),
     path("api/ninja/", ninja_api.urls),
     path("api/plain/async/", include((plain.async_urlpatterns, "plain_async"))),
     path("api/plain/sync/", include((plain.sync_urlpatterns, "plain_sync"))),
@@ -33,7 +34,7 @@ urlpatterns = [
 
 # JSON, not HTML, for errors Django itself answers under /api/ (a body over the upload limit,
 # an unknown path, a crash); pages keep Django's templates.
-handler400 = "config.errors.bad_request"
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+handler400 = "runtime.errors.bad_request"
+handler403 = "runtime.errors.permission_denied"
+handler404 = "runtime.errors.page_not_found"
+handler500 = "runtime.errors.server_error"

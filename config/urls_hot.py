@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 
-from config import health
-from users.api import fast
+from api.plain import fast
+from runtime import health
 
 urlpatterns = [
     path("api/fast/", include((fast.urlpatterns, "fast"))),
@@ -11,7 +11,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
 ]
 
-handler400 = "config.errors.bad_request"
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+handler400 = "runtime.errors.bad_request"
+handler403 = "runtime.errors.permission_denied"
+handler404 = "runtime.errors.page_not_found"
+handler500 = "runtime.errors.server_error"

@@ -8,6 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-from config.startup import settle  # noqa: E402 (after Django is set up)
+from runtime.startup import settle  # noqa: E402 (after Django is set up)
 
 settle()

@@ -5,8 +5,6 @@ allowed to see it: the customer's group and the staff group (docs/live-updates.m
 """
 
 import logging
-from datetime import UTC
-from typing import TypedDict
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -14,6 +12,7 @@ from django.db import transaction
 
 from users.models import User
 
+from .contract import OrderEventMessage, event_message
 from .models import Order, OrderEvent
 
 logger = logging.getLogger(__name__)
@@ -26,38 +25,7 @@ def customer_group(customer_id: int) -> str:
     return f"orders.customer.{customer_id}"
 
 
-class OrderEventMessage(TypedDict):
-    """One event as the socket sends it; `type` also routes it to OrderConsumer.order_event."""
-
-    type: str
-    order_id: int
-    customer_id: int
-    kind: str
-    from_status: str
-    status: str
-    total: str
-    at: str
-    actor: str | None
-
-
 MESSAGE_FIELDS: tuple[str, ...] = tuple(OrderEventMessage.__annotations__)
-
-
-def order_event_message(event: OrderEvent) -> OrderEventMessage:
-    """The socket message for `event`, from objects already in memory (no query)."""
-    order: Order = event.order
-    actor: User | None = event.actor
-    return {
-        "type": "order.event",
-        "order_id": order.pk,
-        "customer_id": order.customer_id,
-        "kind": event.kind,
-        "from_status": event.from_status,
-        "status": event.to_status,
-        "total": f"{order.total:.2f}",
-        "at": event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "actor": actor.email if actor is not None else None,
-    }
 
 
 def order_event_record(
@@ -71,7 +39,7 @@ def order_event_record(
     event = OrderEvent.objects.create(
         order=order, kind=kind, from_status=from_status, to_status=to_status, actor=actor
     )
-    message = order_event_message(event)
+    message = event_message(event)
     transaction.on_commit(lambda: order_event_broadcast(message))
     return event
 

@@ -8,12 +8,12 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection
 from django.db.models import F, QuerySet
 
-from config import asyncdb
-from config.prepared import PreparedValues
+from runtime import asyncdb
+from runtime.prepared import PreparedValues
 from users.models import User
 
-from . import documents
-from .documents import UserRow
+from . import contract, sql
+from .contract import UserRow
 from .exceptions import OrderNotFound
 from .models import Order, OrderEvent, OrderLine, OrderQuerySet, Product
 from .services import MAX_ID
@@ -167,7 +167,7 @@ def nest_lines(
     return {"user": user, "orders": orders}
 
 
-# The tuned tier's two reads, compiled once (config.prepared): the querysets above write the SQL.
+# The tuned tier's two reads, compiled once (runtime.prepared): the querysets above write the SQL.
 ORDER_ROWS = PreparedValues(
     lambda customer_id: order_values_of_customer(customer_id=customer_id),
     ORDER_VALUES,
@@ -183,7 +183,7 @@ LINE_ROWS = PreparedValues(
 def user_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     """`GET users/{id}/orders` as `.values()` querysets: the tuned ORM tier's read.
 
-    The querysets build the SQL (compiled once, `config.prepared`) and return dicts: no model
+    The querysets build the SQL (compiled once, `runtime.prepared`) and return dicts: no model
     instances, no prefetch machinery, no related-object cache. None when `viewer` may not see
     `user_id`. Two queries (three when staff read someone else's).
     """
@@ -217,10 +217,10 @@ async def auser_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] |
 
 
 def user_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
-    """The contract's `users/{id}/orders` document: rows rendered by `orders.documents`.
+    """The contract's `users/{id}/orders` document: rows rendered by `orders.contract`.
 
     The hot read of the contract, so no model instances and no serializer: on PostgreSQL the
-    statements of `orders.documents` (the ones the benchmark's FastAPI and Flask apps run),
+    statements of `orders.sql` (the ones the benchmark's FastAPI and Flask apps run),
     elsewhere the same reads as `values_list()`. None when `viewer` may not see `user_id`
     (themself, or staff): the contract answers 404 for someone else's and unknown users alike.
     Two queries for any number of orders; three when staff read someone else's.
@@ -235,14 +235,12 @@ def user_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None
                 cursor.execute(sql, params)
                 return cursor.fetchall()
 
-            user = (
-                own if viewer.pk == user_id else next(iter(rows(documents.USER_SQL, user_id)), None)
-            )
+            user = own if viewer.pk == user_id else next(iter(rows(sql.USER_SQL, user_id)), None)
             if user is None:
                 return None
-            orders = rows(documents.ORDERS_SQL, user_id)
-            lines = rows(documents.LINES_SQL, [order[0] for order in orders])
-        return documents.user_orders_json(user, orders, lines)
+            orders = rows(sql.ORDERS_SQL, user_id)
+            lines = rows(sql.LINES_SQL, [order[0] for order in orders])
+        return contract.user_orders_document(user, orders, lines)
 
     if viewer.pk == user_id:
         user = own
@@ -260,13 +258,13 @@ def user_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None
         .order_by("id")
         .values_list("order_id", "product_id", "product__sku", "quantity", "unit_price")
     )
-    return documents.user_orders_json(user, orders, lines)
+    return contract.user_orders_document(user, orders, lines)
 
 
 async def auser_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     """`user_orders_document` for async code: on psycopg's async driver, where there is one.
 
-    On PostgreSQL the statements run on a pooled async connection (`config.asyncdb`): no
+    On PostgreSQL the statements run on a pooled async connection (`runtime.asyncdb`): no
     thread hop. Elsewhere, `user_orders_document` in a thread.
     """
     if not asyncdb.available():
@@ -277,14 +275,14 @@ async def auser_orders_document(*, viewer: User, user_id: int) -> dict[str, Any]
         user = (
             _own_row(viewer)
             if viewer.pk == user_id
-            else await (await conn.execute(documents.USER_SQL, (user_id,))).fetchone()
+            else await (await conn.execute(sql.USER_SQL, (user_id,))).fetchone()
         )
         if user is None:
             return None
-        orders = await (await conn.execute(documents.ORDERS_SQL, (user_id,))).fetchall()
+        orders = await (await conn.execute(sql.ORDERS_SQL, (user_id,))).fetchall()
         ids = [order[0] for order in orders]
-        lines = await (await conn.execute(documents.LINES_SQL, (ids,))).fetchall()
-    return documents.user_orders_json(user, orders, lines)
+        lines = await (await conn.execute(sql.LINES_SQL, (ids,))).fetchall()
+    return contract.user_orders_document(user, orders, lines)
 
 
 USER_COLUMNS = ("id", "email", "name", "age", "is_active", "is_staff")

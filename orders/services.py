@@ -4,7 +4,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from users.models import User
 
+from . import contract
 from .events import order_event_record
 from .exceptions import (
     IdempotencyKeyReused,
@@ -98,38 +99,22 @@ def _replay(*, customer: User, idempotency_key: str, fingerprint: str) -> Order 
     return first
 
 
-def _money(value: Decimal) -> str:
-    return f"{value:.2f}"
-
-
-def _utc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _response_body(order: Order, lines: list[OrderLine], by_id: dict[int, Product]) -> str:
-    """The contract's Order representation (docs/api-contract.md) as JSON, from memory.
-
-    DRF and ninja render an Order identically, so one snapshot serves both styles; the tests
-    compare it with each style's GET orders/{id}.
-    """
-    body: dict[str, Any] = {
-        "id": order.pk,
-        "customer_id": order.customer_id,
-        "status": str(order.status),
-        "total": _money(order.total),
-        "created_at": _utc(order.created_at),
-        "updated_at": _utc(order.updated_at),
-        "lines": [
-            {
-                "product_id": line.product_id,
-                "sku": by_id[line.product_id].sku,
-                "quantity": line.quantity,
-                "unit_price": _money(line.unit_price),
-            }
+def _snapshot(order: Order, lines: list[OrderLine], by_id: dict[int, Product]) -> str:
+    """The order as the contract writes it (`orders.contract`), from memory: what a retry with
+    the same idempotency key gets back, in every style."""
+    document = contract.order_document(
+        order,
+        (
+            contract.line_document(
+                product_id=line.product_id,
+                sku=by_id[line.product_id].sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
             for line in lines
-        ],
-    }
-    return json.dumps(body)
+        ),
+    )
+    return json.dumps(document)
 
 
 def order_response_body(order: Order) -> dict[str, Any] | None:
@@ -239,7 +224,7 @@ def _order_create(
     )
     if idempotency_key is not None:
         # The first answer, kept with the key: a replay returns it even once the order changed.
-        order.idempotency_response = _response_body(order, lines, by_id)
+        order.idempotency_response = _snapshot(order, lines, by_id)
         Order.objects.filter(pk=order.pk).update(idempotency_response=order.idempotency_response)
     order_event_record(
         order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status, actor=customer

@@ -40,7 +40,7 @@ class Tier:
 
     tier: str  # "idiomatic", "tuned" or "raw" (bench.servers.TIERS)
     endpoint: str
-    # The handler's file and qualified name, read from the source (`users/api/drf.py:View.get`).
+    # The handler's file and qualified name, read from the source (`api/drf/users.py:View.get`).
     handler: str
     # Its name in the benchmark's results (bench.servers.IMPLEMENTATIONS).
     bench: str
@@ -74,21 +74,21 @@ API_STYLES = [
             Tier(
                 "idiomatic",
                 "/api/drf/users/{id}/orders",
-                "users/api/drf.py:UserViewSet.orders",
+                "api/drf/users.py:UserViewSet.orders",
                 "drf",
                 "A ModelSerializer over a prefetched queryset, on 32 threads.",
             ),
             Tier(
                 "tuned",
                 "/api/drf/tuned/users/{id}/orders",
-                "users/api/drf.py:UserOrdersTunedView.get",
+                "api/drf/users.py:UserOrdersTunedView.get",
                 "drf-tuned",
                 "Declared-field serializers over .values() querysets compiled once; orjson.",
             ),
             Tier(
                 "raw",
                 "/api/drf/raw/users/{id}/orders",
-                "users/api/drf.py:UserOrdersRawView.get",
+                "api/drf/users.py:UserOrdersRawView.get",
                 "drf-raw",
                 "DRF's request handling; SQL rows rendered by hand.",
             ),
@@ -105,14 +105,14 @@ API_STYLES = [
             Tier(
                 "idiomatic",
                 "/api/ninja/users/{id}/orders",
-                "users/api/ninja.py:user_orders",
+                "api/ninja/users.py:user_orders",
                 "ninja",
                 "Schema output over model instances from the async ORM.",
             ),
             Tier(
                 "tuned",
                 "/api/ninja/tuned/users/{id}/orders",
-                "users/api/ninja.py:user_orders_tuned",
+                "api/ninja/users.py:user_orders_tuned",
                 "ninja-tuned",
                 "The same Schema over .values() querysets compiled once, run on psycopg's "
                 "async pool; pydantic writes the JSON.",
@@ -120,7 +120,7 @@ API_STYLES = [
             Tier(
                 "raw",
                 "/api/ninja/raw/users/{id}/orders",
-                "users/api/ninja.py:user_orders_raw",
+                "api/ninja/users.py:user_orders_raw",
                 "ninja-raw",
                 "SQL rows rendered by hand; orjson.",
             ),
@@ -146,14 +146,14 @@ API_STYLES = [
             Tier(
                 "idiomatic",
                 "/api/plain/async/users/{id}/orders",
-                "users/api/plain.py:user_orders_async",
+                "api/plain/users.py:user_orders_async",
                 "plain-async",
                 "Model instances from the async ORM, JsonResponse.",
             ),
             Tier(
                 "raw",
                 "/api/fast/users/{id}/orders",
-                "users/api/fast.py:user_orders_fast",
+                "api/plain/fast.py:user_orders_fast",
                 "fast-async",
                 "The fast path: SQL on psycopg's async pool, orjson.",
             ),
@@ -169,7 +169,7 @@ API_STYLES = [
             Tier(
                 "idiomatic",
                 "/api/plain/sync/users/{id}/orders",
-                "users/api/plain.py:user_orders_sync",
+                "api/plain/users.py:user_orders_sync",
                 "plain-sync",
                 "Model instances from the ORM, JsonResponse, on 32 threads.",
             ),
@@ -242,7 +242,7 @@ BENCH_SCENARIO = "L=0ms C=64 orders=10"
 
 @cache
 def _excerpt(handler: str) -> tuple[str, str]:
-    """The handler's source, decorators included, and where it starts (`users/api/drf.py:111`).
+    """The handler's source, decorators included, and where it starts (`api/drf/users.py:111`).
 
     Read from the file rather than imported, so that the reference apps' modules (and their
     database engines) stay out of the web process.

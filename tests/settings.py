@@ -9,5 +9,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if "pool" in DATABASES["default"].get("OPTIONS", {}):
     DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 40
 # The hot async reads run on the test connection, which sees the test transaction
-# (config/asyncdb.py); the live-server tests start servers with the production value.
+# (runtime/asyncdb.py); the live-server tests start servers with the production value.
 ASYNC_DB = "django"

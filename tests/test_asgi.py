@@ -1,4 +1,4 @@
-"""The ASGI path (config.asgi, config.handlers, config.middleware): faster, and still Django.
+"""The ASGI path (config.asgi, runtime.handlers, runtime.middleware): faster, and still Django.
 
 Requests go through `config.asgi.application` itself, as an ASGI server would call it.
 """
@@ -23,9 +23,9 @@ from django.test import override_settings
 from django.urls import path
 
 from config.asgi import application
-from config.handlers import ASGIHandler
-from config.middleware import check_security_middleware
 from orders.factories import DEFAULT_PASSWORD, UserFactory
+from runtime.handlers import ASGIHandler
+from runtime.middleware import check_security_middleware
 from users.models import User
 
 
@@ -170,7 +170,7 @@ class TestBrowserSessionsUnderAsgi:
         assert status == 403
 
 
-# --- Disconnects, and what a request leaves behind (config.handlers, 3.) ------------------------
+# --- Disconnects, and what a request leaves behind (runtime.handlers, 3.) ------------------------
 
 view_events: list[str] = []
 request_refs: list[weakref.ref[HttpRequest]] = []
@@ -308,7 +308,7 @@ class TestDeploymentCheck:
         assert check_security_middleware() == []
 
     def test_stands_in_for_djangos_three_when_they_are_missing(self) -> None:
-        with override_settings(MIDDLEWARE=["config.middleware.SessionMiddleware"]):
+        with override_settings(MIDDLEWARE=["runtime.middleware.SessionMiddleware"]):
             ids = sorted(str(message.id) for message in check_security_middleware())
         assert ids == ["orderdesk.W001", "orderdesk.W002", "orderdesk.W003"]
 

@@ -45,7 +45,7 @@ class TestSettings:
             DJANGO_ALLOWED_HOSTS="orderdesk.example.com",
         )
         assert result.returncode == 0, result.stderr
-        # The three Django checks that config.middleware.check_security_middleware stands in for.
+        # The three Django checks that runtime.middleware.check_security_middleware stands in for.
         assert result.stdout.strip() == "System check identified no issues (3 silenced)."
         assert result.stderr == ""
 

@@ -5,7 +5,7 @@ from functools import cache
 from django.contrib.auth.models import AnonymousUser
 from django.db import DEFAULT_DB_ALIAS, connection
 
-from config import asyncdb
+from runtime import asyncdb
 
 from .models import Token, User
 from .services import token_digest
@@ -36,7 +36,7 @@ def user_for_token(*, key: str) -> User | None:
 async def auser_for_token(*, key: str) -> User | None:
     """`user_for_token` for async code. One query, on the event loop where it can be.
 
-    On PostgreSQL it runs on psycopg's async driver (`config.asyncdb`) and builds the `User`
+    On PostgreSQL it runs on psycopg's async driver (`runtime.asyncdb`) and builds the `User`
     from the row as the ORM would (`Model.from_db`): every API request with a token starts
     here, and the async ORM's thread hop and query compilation were a large share of an async
     request's CPU (docs/benchmarks.md). Elsewhere, the async ORM.

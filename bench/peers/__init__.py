@@ -1,9 +1,10 @@
 """The reference apps: the article's endpoint in FastAPI and in Flask, outside Django.
 
 Both serve the contract's `GET users/{id}/orders` with the same token check (`users.Token`,
-SHA-256 digests) and the same queries as the Django styles, on a psycopg pool. The SQL and the
-JSON shapes come from `orders.documents` (Django-free), the module orderdesk's own fast path
-runs, so the two apps differ from it and from each other only in their framework's idiom.
+SHA-256 digests) and the same queries as the Django styles, on a psycopg pool. The read's
+SQL (`orders.sql`) and the JSON document (`orders.contract`) are the ones orderdesk's own
+fast path runs (both Django-free), so the two apps differ from it and from each other only in
+their framework's idiom; the token lookup as one statement is theirs.
 
 Beside them, the peers as their own users write them: SQLAlchemy 2 models (`models`) and
 pydantic response models (`schemas`) in FastAPI (`fastapi_sqla`, `fastapi_sqla_sync`,
@@ -17,14 +18,9 @@ import hashlib
 import os
 from typing import Any
 
-from orders.documents import (
-    LINES_SQL,
-    ORDERS_SQL,
-    USER_SQL,
-    VIEWER_SQL,
-    user_orders_json,
-    visible,
-)
+from orders.contract import UserRow
+from orders.contract import user_orders_document as user_orders_json
+from orders.sql import LINES_SQL, ORDERS_SQL, USER_SQL
 
 __all__ = [
     "CONNECT_OPTIONS",
@@ -74,6 +70,19 @@ def bearer_digest(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not key:
         return None
     return key_digest(key)
+
+
+# The token's user, in one query (the ORM's `Token.objects.select_related("user")`).
+VIEWER_SQL = """
+SELECT u.id, u.email, u.name, u.age, u.is_active, u.is_staff
+FROM users_token t JOIN users_user u ON u.id = t.user_id
+WHERE t.digest = %s LIMIT 1
+"""
+
+
+def visible(viewer: UserRow, user_id: int) -> bool:
+    """That user themself, or staff: the contract's rule (`users.models.may_see`), on a row."""
+    return viewer[0] == user_id or viewer[5]
 
 
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}

@@ -1,6 +1,6 @@
 """The article's endpoint in FastAPI on raw SQL, as its users write it: rows into pydantic.
 
-`fastapi_app`'s `async def` endpoint, SQL (`orders.documents`) and psycopg `AsyncConnectionPool`
+`fastapi_app`'s `async def` endpoint, SQL (`orders.sql`) and psycopg `AsyncConnectionPool`
 (autocommit), but the rows go into the pydantic response models and FastAPI writes them
 (`response_model=UserOrdersOut`: validated, then serialised on pydantic's Rust side), instead
 of a dict handed to orjson. Errors are FastAPI's `HTTPException`s.

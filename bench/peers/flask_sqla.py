@@ -27,7 +27,7 @@ from bench.peers import (
     sqlalchemy_url,
 )
 from bench.peers.models import Base, Order, OrderLine, Token, User
-from orders.documents import timestamp
+from orders.contract import timestamp
 
 db = SQLAlchemy(model_class=Base)
 app = Flask(__name__)

@@ -5,9 +5,9 @@ as they are. Pydantic's own JSON already writes the contract's representations, 
 needs a serializer of its own:
 
 - money: a `Decimal` is written as its string, and `numeric(12, 2)` columns arrive with two
-  places (`Decimal("12.50")` -> `"12.50"`), as `orders.documents` formats them;
+  places (`Decimal("12.50")` -> `"12.50"`), as `orders.contract.money` formats them;
 - times: an aware `datetime` in UTC is written with a `Z`, microseconds only when non-zero
-  (`"2026-11-27T14:30:53.305123Z"`, `"2026-11-27T14:30:53Z"`), as `orders.documents.timestamp`
+  (`"2026-11-27T14:30:53.305123Z"`, `"2026-11-27T14:30:53Z"`), as `orders.contract.timestamp`
   writes them. The peers' connections run in UTC (`bench.peers.CONNECT_OPTIONS`); in another
   time zone Pydantic would write that offset (`+01:00`) instead.
 

@@ -1,4 +1,4 @@
-"""The hot async reads on psycopg's async pool (config/asyncdb.py), through a live server.
+"""The hot async reads on psycopg's async pool (runtime/asyncdb.py), through a live server.
 
 In-process tests run those reads on Django's connection (`ASYNC_DB = "django"`, where the test
 transaction is); a server with the production settings runs them on the async pool. This

@@ -1,4 +1,4 @@
-"""config.asyncdb: one pooled connection per `aconnection()` scope, shared by nested scopes."""
+"""runtime.asyncdb: one pooled connection per `aconnection()` scope, shared by nested scopes."""
 
 import asyncio
 from typing import Any
@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from config import asyncdb
+from runtime import asyncdb
 
 pytestmark = [
     pytest.mark.postgres,

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.management import call_command
 from django.test import Client
 
-from config.drf import ORDER_ERROR_STATUS, exception_handler
+from api.drf.errors import ORDER_ERROR_STATUS, exception_handler
 from orders import exceptions as order_exceptions
 from orders.factories import DEFAULT_PASSWORD, OrderFactory, ProductFactory
 from orders.models import Order, Product

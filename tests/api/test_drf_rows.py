@@ -1,6 +1,6 @@
 """The tuned DRF tier's RowSerializer: DRF's answer for dict rows, and a tripwire on DRF.
 
-`users.api.drf.RowSerializer` re-implements `Serializer.to_representation` for dict rows. If
+`api.drf.users.RowSerializer` re-implements `Serializer.to_representation` for dict rows. If
 DRF changes that method or the attribute lookup it relies on, the fingerprints below fail:
 re-read them (rest_framework/serializers.py, rest_framework/fields.py) and update the
 digests once RowSerializer agrees again.
@@ -13,9 +13,9 @@ from decimal import Decimal
 import pytest
 from rest_framework import fields, serializers
 
+from api.drf.users import USER_ORDERS_ROWS, UserOrdersRowsSerializer, UserOrdersSerializer
 from orders.factories import OrderFactory, ProductFactory
 from orders.selectors import orders_of_customer, user_orders_values
-from users.api.drf import USER_ORDERS_ROWS, UserOrdersRowsSerializer, UserOrdersSerializer
 
 # sha256 (first 16 hex digits) of the source RowSerializer mirrors, as reviewed (DRF 3.18).
 REVIEWED = {
@@ -33,7 +33,7 @@ REVIEWED = {
 def test_drfs_code_is_the_reviewed_version(function):
     digest = hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
     assert digest == REVIEWED[function.__qualname__], (
-        f"DRF changed {function.__qualname__}: re-read it against users.api.drf.RowSerializer"
+        f"DRF changed {function.__qualname__}: re-read it against api.drf.users.RowSerializer"
     )
 
 

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from api.ninja.users import UserOrdersOut, user_orders_out
 from orders.factories import OrderFactory, ProductFactory
 from orders.selectors import orders_of_customer, user_orders_values
-from users.api.ninja import UserOrdersOut, user_orders_out
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""config.prepared: a queryset compiled once answers as the queryset itself does.
+"""runtime.prepared: a queryset compiled once answers as the queryset itself does.
 
 Tripwires for what `PreparedValues` assumes of Django (its docstring says what to re-read):
 the SQL `sql_with_params()` writes for other arguments differs only in its parameters, and on
@@ -12,11 +12,11 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.db import connection
 
-from config import asyncdb
-from config.prepared import PreparedValues
 from orders.factories import OrderFactory, ProductFactory
 from orders.models import Order
 from orders.selectors import LINE_ROWS, ORDER_ROWS
+from runtime import asyncdb
+from runtime.prepared import PreparedValues
 
 pytestmark = pytest.mark.django_db
 

@@ -410,7 +410,8 @@ def ids(orders: dict[str, Order], *names: str) -> set[int]:
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
+    """The contract's time format, as every API writes it: UTC with a Z."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class TestExportOrders:
@@ -440,7 +441,7 @@ class TestExportOrders:
             assert row["updated_at"] == iso(order.updated_at)
         assert rows[dated_orders["jan1_midnight"].pk]["total"] == "12.50"
         assert rows[dated_orders["jan1_midnight"].pk]["items"] == "EXP-1 x2 @ 3.50; EXP-2 x1 @ 5.50"
-        assert rows[dated_orders["jan1_midnight"].pk]["created_at"] == "2026-01-01T00:00:00+00:00"
+        assert rows[dated_orders["jan1_midnight"].pk]["created_at"] == "2026-01-01T00:00:00Z"
 
     def test_writes_json_matching_the_database(self, dated_orders: dict[str, Order]) -> None:
         data = json.loads(export(format="json").out)

@@ -44,7 +44,7 @@ PLACEMENTS_PER_CLIENT = 10
 KEYED_EVERY = 3  # every third placement carries an Idempotency-Key and is sent twice
 POOL_MIN, POOL_MAX = 2, 8
 # A process holds two pools of those bounds: Django's, for sync code and the ORM, and
-# config.asyncdb's, for the hot async reads (the token lookup of every async API request).
+# runtime.asyncdb's, for the hot async reads (the token lookup of every async API request).
 CONNECTIONS_MAX = 2 * POOL_MAX
 # Per request, and for the server to settle afterwards; a loaded CI machine is slow.
 TIMEOUT = 60

@@ -85,7 +85,7 @@ class TestComparePage:
         assert "async def user_orders_async(" in html
         assert "def user_orders_sync(" in html
         assert "def orders(self" in html  # the DRF viewset action
-        for location in ("users/api/drf.py:", "users/api/ninja.py:", "users/api/plain.py:"):
+        for location in ("api/drf/users.py:", "api/ninja/users.py:", "api/plain/users.py:"):
             assert location in html
         assert 'href="/api/ninja/docs"' in html
         assert "Validation error: 422" in html

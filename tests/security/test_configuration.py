@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.utils.csp import CSP, build_policy
 from django.views.decorators.csp import csp_override
 
-from config.middleware import ContentSecurityPolicyMiddleware
+from runtime.middleware import ContentSecurityPolicyMiddleware
 from tests.test_settings import run_manage
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ class TestContentSecurityPolicy:
         assert csp_of(client.get("/api/ninja/products/"))
 
     def test_a_response_without_a_nonce_follows_the_setting_as_it_changes(self, client, settings):
-        # Such a policy is built once and reused (config.middleware): a new setting is a new one.
+        # Such a policy is built once and reused (runtime.middleware): a new setting is a new one.
         assert csp_of(client.get("/api/ninja/products/")) == settings_policy("")
         settings.SECURE_CSP = {"default-src": [CSP.NONE], "script-src": [CSP.SELF, CSP.NONCE]}
         assert csp_of(client.get("/api/ninja/products/")) == "default-src 'none'; script-src 'self'"

@@ -6,31 +6,21 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from orders.contract import money, order_document_of, timestamp
 from orders.models import Order
 from orders.selectors import order_list
 
-CENT = Decimal("0.01")
 CHUNK_SIZE = 500
 CSV_HEADER = ["order_id", "customer_email", "status", "total", "created_at", "updated_at", "items"]
 
 
 class _Writable(Protocol):
     def write(self, text: str, /) -> object: ...
-
-
-def money(value: Decimal) -> str:
-    """A decimal string with two places: Decimal("12.5") -> "12.50"."""
-    return str(value.quantize(CENT))
-
-
-def iso_utc(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat()
 
 
 def parse_bound(text: str, *, option: str, end: bool) -> datetime:
@@ -63,23 +53,10 @@ def parse_bound(text: str, *, option: str, end: bool) -> datetime:
 
 
 def order_as_dict(order: Order) -> dict[str, Any]:
-    return {
-        "id": order.pk,
-        "customer": {"id": order.customer_id, "email": order.customer.email},
-        "status": order.status,
-        "total": money(order.total),
-        "created_at": iso_utc(order.created_at),
-        "updated_at": iso_utc(order.updated_at),
-        "lines": [
-            {
-                "product_id": line.product_id,
-                "sku": line.product.sku,
-                "quantity": line.quantity,
-                "unit_price": money(line.unit_price),
-            }
-            for line in order.lines.all()
-        ],
-    }
+    """The contract's Order (`orders.contract`), with the customer's email beside their id."""
+    document = order_document_of(order)
+    customer = {"id": document.pop("customer_id"), "email": order.customer.email}
+    return {"id": document.pop("id"), "customer": customer, **document}
 
 
 def order_as_row(order: Order) -> list[str | int]:
@@ -92,8 +69,8 @@ def order_as_row(order: Order) -> list[str | int]:
         order.customer.email,
         order.status,
         money(order.total),
-        iso_utc(order.created_at),
-        iso_utc(order.updated_at),
+        timestamp(order.created_at),
+        timestamp(order.updated_at),
         items,
     ]
 

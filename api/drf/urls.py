@@ -5,8 +5,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from orders.api.drf import OrderViewSet, ProductViewSet
-from users.api.drf import TokenView, UserOrdersRawView, UserOrdersTunedView, UserViewSet
+from api.drf.orders import OrderViewSet, ProductViewSet
+from api.drf.users import TokenView, UserOrdersRawView, UserOrdersTunedView, UserViewSet
 
 router = DefaultRouter()
 # `orders/` and `orders` both resolve, without a redirect that would drop a POST body. The

@@ -1,7 +1,7 @@
 """The django-ninja style of the orderdesk contract: users and tokens (mounted at /api/ninja/).
 
 `POST users/` and `POST auth/token` are open (`auth=None`) and throttled by their own rates;
-the rest need the login `config.api` checks. See `orders.api.ninja` for the shared schemas.
+the rest need the login `api.ninja.api` checks. See `api.ninja.schemas` for the shared types.
 """
 
 from typing import Annotated, Any
@@ -15,21 +15,20 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.responses import Status
 from pydantic import BeforeValidator, StringConstraints
 
-from orders.api.ninja import (
+from api.credentials import CSRF_FAILED, aforged_session_post
+from api.ninja.orders import OrderLineOut, OrderOut
+from api.ninja.schemas import (
     AUTH_ERRORS,
     BODY_ERRORS,
     DetailOut,
     NulFreeStr,
-    OrderLineOut,
-    OrderOut,
-    RateThrottle,
     ValidationErrorOut,
     current_user,
     integral_float_to_int,
 )
+from api.ninja.throttles import RateThrottle
 from orders.models import OrderStatus
 from orders.selectors import auser_orders_document, auser_orders_values, orders_of_customer
-from users.api.plain_support import CSRF_FAILED, aforged_session_post
 from users.models import AGE_MAX, AGE_MIN, User
 from users.selectors import auser_visible_to
 from users.services import token_issue, user_create

@@ -28,7 +28,7 @@ from django.utils.csp import CSP, build_policy
 from django.utils.functional import SimpleLazyObject, empty
 from django.utils.module_loading import import_string
 
-from config.unavailable import (
+from runtime.unavailable import (
     DATABASE_UNAVAILABLE_ERRORS,
     database_unavailable_response,
     log_database_unavailable,
@@ -128,7 +128,7 @@ class SessionMiddleware(sessions.SessionMiddleware):
     """Makes the lazy session on the loop; saving it (a database write) still hops.
 
     A save that finds the database down is answered 503 here. Django would answer it 500 under
-    ASGI: its error handler runs in another thread, where `config.errors.server_error` cannot
+    ASGI: its error handler runs in another thread, where `runtime.errors.server_error` cannot
     see the exception (under WSGI it can, and answers 503 itself).
     """
 

@@ -23,7 +23,7 @@ code (sync middleware, sync views, the ORM behind `sync_to_async`) runs on a thr
    Here the disconnect is watched without the group (`DisconnectWatch`) and the request's
    attributes are dropped when it is done, so reference counting frees it.
 
-On the fast path (`users/api/fast.py`) 1. and 2. together were about a fifth of a request's
+On the fast path (`api/plain/fast.py`) 1. and 2. together were about a fifth of a request's
 CPU (docs/benchmarks.md).
 """
 

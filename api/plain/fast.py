@@ -1,6 +1,6 @@
 """The article's endpoint as a deliberate fast path: `GET /api/fast/users/{id}/orders`.
 
-An `async def` view that reads with SQL on psycopg's async connections (`config.asyncdb`) and
+An `async def` view that reads with SQL on psycopg's async connections (`runtime.asyncdb`) and
 answers with orjson. Same contract, auth and permissions as every other style (bearer token by
 its SHA-256 digest, or the browser session; yourself or staff; 404 for anyone else), tested by
 the contract suite beside them. What it skips is what costs on the hot path: the async ORM's
@@ -15,10 +15,11 @@ import orjson
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
-from config import asyncdb
 from orders.selectors import auser_orders_document
+from runtime import asyncdb
 
-from .plain_support import aauthenticate, json_view, not_authenticated, not_found
+from .auth import aauthenticate
+from .errors import json_view, not_authenticated, not_found
 
 
 @json_view("GET")

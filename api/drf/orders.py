@@ -23,14 +23,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from config.drf import (
-    JSONParser,
-    OrderThrottle,
-    StrictBooleanField,
-    StrictCharField,
-    StrictIntegerField,
-    error_responses,
-)
+from api.drf.errors import error_responses
+from api.drf.fields import StrictBooleanField, StrictCharField, StrictIntegerField
+from api.drf.parsers import JSONParser
+from api.drf.throttles import OrderThrottle
 from orders.models import PRICE_PATTERN, Order, OrderLine, Product
 from orders.selectors import order_get, orders_for_user, products_visible_to
 from orders.services import (

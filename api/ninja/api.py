@@ -1,15 +1,15 @@
 """The django-ninja API object: `/api/ninja/`, docs at `/api/ninja/docs`.
 
-Everything that turns a request into an error response lives here, once for the whole API:
-authentication, the JSON-only body parser, and the exception handlers (validation in FastAPI's
-422 shape, the domain's `OrderError`, Django's `ValidationError`, oversize bodies).
+Everything that turns a request into an error response is registered here, once for the whole
+API: the exception handlers (validation in FastAPI's 422 shape, the domain's `OrderError`,
+Django's `ValidationError`, oversize bodies); authentication (`api.ninja.auth`) and the
+JSON-only parser (`api.ninja.parser`) are plugged in below.
 """
 
 import inspect
 import json
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -17,18 +17,12 @@ from django.http.request import RawPostDataException
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.parser import Parser
-from ninja.security import APIKeyCookie, HttpBearer
-from ninja.types import DictStrAny
-from ninja.utils import check_csrf
 
-from config.unavailable import (
-    DATABASE_UNAVAILABLE_ERRORS,
-    database_unavailable_response,
-    log_database_unavailable,
-)
-from orders.api.ninja import RateThrottle
-from orders.api.ninja import router as orders_router
+from api.ninja.auth import BearerAuth, SessionAuth
+from api.ninja.orders import router as orders_router
+from api.ninja.parser import JSONOnlyParser
+from api.ninja.throttles import RateThrottle
+from api.ninja.users import router as users_router
 from orders.exceptions import (
     IdempotencyKeyReused,
     InsufficientStock,
@@ -39,85 +33,11 @@ from orders.exceptions import (
     ProductUnavailable,
     TransitionNotPermitted,
 )
-from users.api.ninja import router as users_router
-from users.models import User
-from users.selectors import auser_for_token
-
-# --- Authentication -----------------------------------------------------------------------------
-
-
-class BearerAuth(HttpBearer):
-    """`Authorization: Bearer <key>`, looked up on the async ORM. No CSRF: not a cookie.
-
-    ninja 1.7 sees that `authenticate` is a coroutine function (`AuthBase.is_async`) and
-    awaits what the inherited sync `__call__` returns, so the whole check stays on the loop.
-    """
-
-    async def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        user = await auser_for_token(key=token.strip())
-        if user is not None:
-            request.user = user  # so nothing later resolves the lazy session user synchronously
-        return user
-
-
-class SessionAuth(APIKeyCookie):
-    """The Django session (the browser, the admin), on `await request.auser()`.
-
-    Why not ninja's `django_auth`: it reads `request.user` synchronously. ninja 1.7's async
-    operations run such a sync auth callback in `sync_to_async` (older releases called it on
-    the loop and raised SynchronousOnlyOperation, vitalik/django-ninja#1251), so it works, at
-    the cost of a thread hop per request. And it checks CSRF before it knows whether anyone is
-    logged in, so an anonymous POST would get 403 instead of the contract's 401. This class
-    resolves the user first, then applies Django's CSRF middleware logic (`check_csrf`) to
-    unsafe methods: ninja marks all its views csrf_exempt and leaves CSRF to cookie auth.
-    """
-
-    param_name = settings.SESSION_COOKIE_NAME
-
-    def __init__(self) -> None:
-        super().__init__(csrf=False)  # checked in authenticate, once the user is known
-
-    async def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
-        if key is None:
-            return None
-        user = await request.auser()
-        if not isinstance(user, User) or not user.is_active:
-            return None
-        if check_csrf(request) is not None:
-            raise HttpError(403, "CSRF check failed.")
-        return user
-
-
-# --- Parsing ------------------------------------------------------------------------------------
-
-
-class UnsupportedMediaType(HttpError):
-    def __init__(self, content_type: str) -> None:
-        super().__init__(415, f'Unsupported media type "{content_type}": send application/json.')
-
-
-class JSONOnlyParser(Parser):
-    """ninja parses any body as JSON whatever its Content-Type; the contract wants 415.
-
-    ninja wraps whatever the parser raises in a 400 `HttpError` (keeping it as `__cause__`);
-    `http_error` below answers with the cause when it is an `HttpError` itself. A body nested
-    deeper than Python's json can recurse gets a 400 naming that, not the RecursionError's text.
-    Every body here is an object: ninja would read `[]`, `5` or `null` as `{}`, which a PATCH
-    whose fields are all optional accepts as a change of nothing.
-    """
-
-    def parse_body(self, request: HttpRequest) -> DictStrAny:
-        content_type = request.content_type or ""
-        if content_type.lower() != "application/json":
-            raise UnsupportedMediaType(content_type)
-        try:
-            data = super().parse_body(request)
-        except RecursionError:
-            raise HttpError(400, "Cannot parse request body (JSON nested too deeply).") from None
-        if not isinstance(data, dict):
-            raise HttpError(400, "The body must be a JSON object.")
-        return data
-
+from runtime.unavailable import (
+    DATABASE_UNAVAILABLE_ERRORS,
+    database_unavailable_response,
+    log_database_unavailable,
+)
 
 # --- The API ------------------------------------------------------------------------------------
 
@@ -279,7 +199,7 @@ def unreadable_body(request: HttpRequest, exc: RawPostDataException) -> HttpResp
 
 
 def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-    """503 while the database is down (config.unavailable). With DEBUG on, ninja's default
+    """503 while the database is down (runtime.unavailable). With DEBUG on, ninja's default
     handler would answer these with a traceback 500 before Django's middleware saw them."""
     log_database_unavailable(request, exc)
     return database_unavailable_response(request)

@@ -20,7 +20,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
-from config.unavailable import RETRY_AFTER_SECONDS
+from runtime.unavailable import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 

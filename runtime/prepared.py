@@ -5,7 +5,7 @@ and the ordering again for every request, which was about a third of the tuned t
 the article's endpoint (docs/benchmarks.md). `PreparedValues` builds its queryset once, with a
 placeholder for each argument, keeps the SQL and where each placeholder lands among the
 parameters, and then only runs that SQL with the real arguments: on Django's cursor in sync
-code, on psycopg's async pool (`config.asyncdb`) in async code, so no query hops to a thread.
+code, on psycopg's async pool (`runtime.asyncdb`) in async code, so no query hops to a thread.
 The rows come back as the queryset's `.values()` dicts.
 
 Only on PostgreSQL, where these columns need none of Django's converters (psycopg returns
@@ -26,7 +26,7 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.db.models import QuerySet
 
-from config import asyncdb
+from runtime import asyncdb
 
 # Placeholder arguments: integers no id takes, told apart by value among the parameters.
 _PLACEHOLDER = -7_345_000_000_000_000_000

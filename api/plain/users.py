@@ -3,7 +3,8 @@
 Once as `async def` views on the async ORM (/api/plain/async/), once as sync, Flask-style
 views (/api/plain/sync/). No framework: the body is read and validated by hand, auth, CSRF
 and throttling are called explicitly, and every answer is a `JsonResponse`. The shared
-pieces live in `plain_support`, so what DRF and ninja do for you is visible there.
+pieces live beside them in `api.plain` (errors, bodies, auth, throttles), so what DRF and
+ninja do for you is visible there.
 """
 
 from asgiref.sync import sync_to_async
@@ -11,26 +12,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
 
+from orders.contract import user_document, user_orders_document_of
 from orders.selectors import orders_of_customer
 from users.selectors import auser_visible_to, user_visible_to
 from users.services import user_create
 
-from .plain_support import (
-    FieldErrors,
-    aauthenticate,
-    aenforce_session_csrf,
-    athrottle,
-    authenticate,
-    enforce_session_csrf,
-    json_view,
-    not_authenticated,
-    not_found,
-    order_json,
-    read_json_object,
-    throttle,
-    user_json,
-    validate_sign_up,
-)
+from .auth import aauthenticate, aenforce_session_csrf, authenticate, enforce_session_csrf
+from .bodies import read_json_object, validate_sign_up
+from .errors import FieldErrors, json_view, not_authenticated, not_found
+from .throttles import athrottle, throttle
 
 # --- async def views on the async ORM -----------------------------------------------------
 
@@ -45,7 +35,7 @@ async def user_orders_async(request: HttpRequest, user_id: int) -> HttpResponse:
     if user is None:
         raise not_found()
     orders = [order async for order in orders_of_customer(customer_id=user.pk)]
-    return JsonResponse({"user": user_json(user), "orders": [order_json(o) for o in orders]})
+    return JsonResponse(user_orders_document_of(user, orders))
 
 
 @json_view("POST")
@@ -61,7 +51,7 @@ async def user_signup_async(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as error:
         raise FieldErrors(error.message_dict) from error
-    return JsonResponse(user_json(user), status=201)
+    return JsonResponse(user_document(user), status=201)
 
 
 # --- sync, Flask-style views --------------------------------------------------------------
@@ -77,7 +67,7 @@ def user_orders_sync(request: HttpRequest, user_id: int) -> HttpResponse:
     if user is None:
         raise not_found()
     orders = list(orders_of_customer(customer_id=user.pk))
-    return JsonResponse({"user": user_json(user), "orders": [order_json(o) for o in orders]})
+    return JsonResponse(user_orders_document_of(user, orders))
 
 
 @json_view("POST")
@@ -92,7 +82,7 @@ def user_signup_sync(request: HttpRequest) -> HttpResponse:
         )
     except ValidationError as error:
         raise FieldErrors(error.message_dict) from error
-    return JsonResponse(user_json(user), status=201)
+    return JsonResponse(user_document(user), status=201)
 
 
 async_urlpatterns: list[URLPattern] = [

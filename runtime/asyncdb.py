@@ -2,7 +2,7 @@
 
 Django's async ORM runs every query in a worker thread (`sync_to_async`), and under ASGI each
 request gets a thread and a pooled connection of its own: on the benchmark's endpoint that is
-most of a request's CPU (docs/benchmarks.md). The fast path (`users/api/fast.py`) instead runs
+most of a request's CPU (docs/benchmarks.md). The fast path (`api/plain/fast.py`) instead runs
 its SQL on psycopg's `AsyncConnectionPool`, on the event loop, as the FastAPI reference does.
 
 The pool connects to Django's default database with Django's own connection parameters, and
@@ -16,7 +16,7 @@ server tests (and `manage.py bench --quick`) run the psycopg pool.
 
 Only PostgreSQL has an async driver here; `available()` says whether the default database is it.
 Connection failures surface as psycopg's `OperationalError` (`PoolTimeout` after
-`DB_POOL_TIMEOUT`), which `config.unavailable` answers with a 503.
+`DB_POOL_TIMEOUT`), which `runtime.unavailable` answers with a 503.
 """
 
 import asyncio

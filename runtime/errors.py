@@ -6,7 +6,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 
-from config.unavailable import database_unavailable_response, is_database_unavailable
+from runtime.unavailable import database_unavailable_response, is_database_unavailable
 
 
 def _is_api(request: HttpRequest) -> bool:

@@ -14,17 +14,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from config.drf import (
-    JSONParser,
-    ORJSONRenderer,
-    SignupThrottle,
-    StrictCharField,
-    StrictEmailField,
-    StrictIntegerField,
-    TokenThrottle,
-    error_responses,
-)
-from orders.api.drf import OrderSerializer
+from api.drf.errors import error_responses
+from api.drf.fields import StrictCharField, StrictEmailField, StrictIntegerField
+from api.drf.orders import OrderSerializer
+from api.drf.parsers import JSONParser
+from api.drf.renderers import ORJSONRenderer
+from api.drf.throttles import SignupThrottle, TokenThrottle
 from orders.selectors import orders_of_customer, user_orders_document, user_orders_values
 from users.models import AGE_MAX, AGE_MIN, User
 from users.selectors import user_visible_to
@@ -230,7 +225,7 @@ class UserOrdersTunedView(APIView):
 
 
 class UserOrdersRawView(APIView):
-    """The raw tier: DRF's request handling, the rows rendered by hand (`orders.documents`).
+    """The raw tier: DRF's request handling, the rows rendered by hand (`orders.contract`).
 
     `GET raw/users/{id}/orders`: no serializer at all. `UserOrdersSerializer` documents it.
     """

@@ -9,10 +9,10 @@ succeed again once the server is back, without restarting orderdesk.
 `DatabaseUnavailableMiddleware` answers such an error raised by any view: JSON under /api/
 (`{"detail", "code": "database_unavailable"}`), the `503.html` page elsewhere. DRF re-raises
 errors its handler does not know, and so do the plain views, so they reach the middleware;
-ninja answers them itself (a traceback 500 when DEBUG is on), so `config.api` maps them with
+ninja answers them itself (a traceback 500 when DEBUG is on), so `api.ninja.api` maps them with
 `database_unavailable_response` too. An outage outside any view (a session saved by its
-middleware) is answered by `config.errors.server_error` under WSGI, where Django shows it the
-error, and by `config.middleware.SessionMiddleware` under ASGI, where Django does not.
+middleware) is answered by `runtime.errors.server_error` under WSGI, where Django shows it the
+error, and by `runtime.middleware.SessionMiddleware` under ASGI, where Django does not.
 
 `OperationalError` also covers transient refusals of a running server (a deadlock, a
 serialization failure, a lock or statement timeout): "try again shortly" fits those as well.

@@ -8,4 +8,4 @@ class ProjectConfig(AppConfig):
     label = "orderdesk_config"
 
     def ready(self) -> None:
-        from config import middleware  # noqa: F401, PLC0415 (registers its deployment check)
+        from runtime import middleware  # noqa: F401, PLC0415 (registers its deployment check)

@@ -1,0 +1,53 @@
+"""The plain style's authentication and CSRF: bearer token or session, sync and async."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+
+from api.credentials import CSRF_FAILED, aforged_session_post, bearer_key, csrf_passes
+from api.plain.errors import ApiError, not_authenticated
+from users.models import User
+from users.selectors import auser_for_token, user_for_token
+
+
+def authenticate(request: HttpRequest) -> User | AnonymousUser:
+    """The bearer token's user if a token is sent, else the session's (maybe anonymous).
+
+    Raises:
+        ApiError: 401 for a bearer token that names no active user.
+    """
+    key = bearer_key(request)
+    if key is None:
+        return request.user
+    user = user_for_token(key=key) if key else None
+    if user is None:
+        raise not_authenticated("Invalid token.")
+    return user
+
+
+async def aauthenticate(request: HttpRequest) -> User | AnonymousUser:
+    """`authenticate` on the async ORM."""
+    key = bearer_key(request)
+    if key is None:
+        return await request.auser()
+    user = await auser_for_token(key=key) if key else None
+    if user is None:
+        raise not_authenticated("Invalid token.")
+    return user
+
+
+def enforce_session_csrf(request: HttpRequest) -> None:
+    """Refuse a post from a logged-in browser session without a valid CSRF token.
+
+    Token clients and anonymous callers are not checked: no cookie logs them in, so a
+    forged cross-site request gains nothing.
+    """
+    if bearer_key(request) is not None or not request.user.is_authenticated:
+        return
+    if not csrf_passes(request):
+        raise ApiError(403, CSRF_FAILED)
+
+
+async def aenforce_session_csrf(request: HttpRequest) -> None:
+    """`enforce_session_csrf` for async views."""
+    if await aforged_session_post(request):
+        raise ApiError(403, CSRF_FAILED)
