@@ -204,8 +204,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
-        "api.drf.throttles.AnonThrottle",
-        "api.drf.throttles.UserThrottle",
+        "api.drf.throttles.ClientThrottle",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.drf.errors.exception_handler",
@@ -219,11 +218,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "orderdesk",
-    }
+# The throttles' counters (api/throttle.py). One process: in memory. More: Redis, so that
+# every worker counts in the same window and each rate holds in total, not per process.
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "orderdesk",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "orderdesk"}
+    )
 }
 
 # --- Internationalisation and time ----------------------------------------------------------

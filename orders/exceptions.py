@@ -1,10 +1,16 @@
-"""The order domain's errors: every interface maps these to its own responses in one place."""
+"""The order domain's errors: every interface maps these to its own responses in one place.
+
+Each refusal carries its contract once: a stable `code` and the HTTP `status` every API style
+answers it with (docs/api-contract.md, "Errors", checked against these by a test). The
+socket and the admin show the message; the commands print it.
+"""
 
 
 class OrderError(Exception):
     """Base of every refusal by the order domain. `code` is stable and machine-readable."""
 
     code = "order_error"
+    status = 422  # unprocessable: the request is well formed, the domain refuses it
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -29,6 +35,7 @@ class ProductUnavailable(OrderError):
 
 class InsufficientStock(OrderError):
     code = "insufficient_stock"
+    status = 409
 
     def __init__(self, sku: str, requested: int, available: int) -> None:
         super().__init__(f"Not enough stock for {sku}: requested {requested}, {available} left.")
@@ -45,6 +52,7 @@ class IdempotencyKeyReused(OrderError):
 
 class InvalidTransition(OrderError):
     code = "invalid_transition"
+    status = 409
 
     def __init__(self, from_status: str, to_status: str, message: str | None = None) -> None:
         super().__init__(message or f"An order cannot move from {from_status!r} to {to_status!r}.")
@@ -56,7 +64,9 @@ class TransitionNotPermitted(OrderError):
     """The actor may not make this move (customers may only pay for or cancel their own)."""
 
     code = "transition_not_permitted"
+    status = 403
 
 
 class OrderNotFound(OrderError):
     code = "order_not_found"
+    status = 404

@@ -14,14 +14,17 @@ if TYPE_CHECKING:
 
 # Money as clients write it: a decimal string that numeric(12, 2) can store, such as "12.50".
 PRICE_PATTERN = r"^[0-9]{1,10}(?:\.[0-9]{1,2})?$"
+# Input limits every API style applies, from the columns.
+SKU_MAX_LENGTH = 64
+PRODUCT_NAME_MAX_LENGTH = 200
 
 
 class Product(models.Model):
     # At or below this many units the admin lists a product as low on stock.
     LOW_STOCK = 5
 
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=SKU_MAX_LENGTH, unique=True)
+    name = models.CharField(max_length=PRODUCT_NAME_MAX_LENGTH)
     price = models.DecimalField(max_digits=12, decimal_places=2)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField("active", default=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import pytest
 import uvicorn
 from django.db import connection
 
@@ -33,6 +34,18 @@ STARTUP_TIMEOUT = 60
 # No request of these tests may take this long: a hang fails instead of blocking the run.
 REQUEST_TIMEOUT = 30
 STOP_TIMEOUT = 10
+
+REDIS_URL = os.environ.get("REDIS_URL")
+# Server processes sharing PostgreSQL (the test database) and Redis, as several workers do.
+LIVE_POSTGRES_AND_REDIS = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
+    ),
+    pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: set REDIS_URL (CI does)"),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def free_port() -> int:

@@ -11,3 +11,6 @@ if "pool" in DATABASES["default"].get("OPTIONS", {}):
 # The hot async reads run on the test connection, which sees the test transaction
 # (runtime/asyncdb.py); the live-server tests start servers with the production value.
 ASYNC_DB = "django"
+# The suite's own process counts throttles in memory whatever REDIS_URL says (each test starts
+# with none); the multi-process tests start servers that count in Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

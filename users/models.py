@@ -13,6 +13,9 @@ from django.utils import timezone
 
 AGE_MIN = 0
 AGE_MAX = 150
+# Input limits every API style applies (a longer value is a validation error in each).
+EMAIL_MAX_LENGTH = 254
+NAME_MAX_LENGTH = 150
 
 
 class UserManager(BaseUserManager["User"]):
@@ -46,9 +49,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A person who logs in with an email address: a customer, or staff (is_staff)."""
 
     email = models.EmailField(
-        "email address", unique=True, validators=[ProhibitNullCharactersValidator()]
+        "email address",
+        max_length=EMAIL_MAX_LENGTH,
+        unique=True,
+        validators=[ProhibitNullCharactersValidator()],
     )
-    name = models.CharField(max_length=150, validators=[ProhibitNullCharactersValidator()])
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH, validators=[ProhibitNullCharactersValidator()]
+    )
     age = models.PositiveSmallIntegerField(
         null=True,
         blank=True,

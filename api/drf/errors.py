@@ -13,45 +13,20 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 
 from orders.exceptions import (
-    IdempotencyKeyReused,
-    InsufficientStock,
-    InvalidOrder,
-    InvalidTransition,
     OrderError,
-    OrderNotFound,
-    ProductUnavailable,
-    TransitionNotPermitted,
 )
-
-# The contract's status for each domain refusal; a subclass not listed takes its parent's.
-ORDER_ERROR_STATUS: dict[type[OrderError], int] = {
-    InsufficientStock: status.HTTP_409_CONFLICT,
-    InvalidTransition: status.HTTP_409_CONFLICT,
-    IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    ProductUnavailable: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    InvalidOrder: status.HTTP_422_UNPROCESSABLE_ENTITY,
-    TransitionNotPermitted: status.HTTP_403_FORBIDDEN,
-    OrderNotFound: status.HTTP_404_NOT_FOUND,
-}
-
-
-def order_error_status(error: OrderError) -> int:
-    for cls in type(error).__mro__:
-        if cls in ORDER_ERROR_STATUS:
-            return ORDER_ERROR_STATUS[cls]
-    return status.HTTP_422_UNPROCESSABLE_ENTITY
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus the domain's errors and Django's ValidationError.
 
-    - `OrderError` -> `{"code", "detail"}` with the contract's status.
+    - `OrderError` -> `{"code", "detail"}` with the error's own `status`.
     - Django `ValidationError` (from `users.services.user_create`) -> 400 field map.
     - `RequestDataTooBig` (from `JSONParser`) -> 413.
     Anything else goes to DRF's handler, which leaves unknown errors to Django (a 500).
     """
     if isinstance(exc, OrderError):
-        return Response({"code": exc.code, "detail": exc.message}, status=order_error_status(exc))
+        return Response({"code": exc.code, "detail": exc.message}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -27,13 +27,19 @@ from api.drf.errors import error_responses
 from api.drf.fields import StrictBooleanField, StrictCharField, StrictIntegerField
 from api.drf.parsers import JSONParser
 from api.drf.throttles import OrderThrottle
-from orders.models import PRICE_PATTERN, Order, OrderLine, Product
+from orders.models import (
+    PRICE_PATTERN,
+    PRODUCT_NAME_MAX_LENGTH,
+    SKU_MAX_LENGTH,
+    Order,
+    OrderLine,
+    Product,
+)
 from orders.selectors import order_get, orders_for_user, products_visible_to
 from orders.services import (
     MAX_ID,
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_LINE_QUANTITY,
-    MAX_ORDER_LINES,
     LineItem,
     order_place,
     order_response_body,
@@ -90,8 +96,8 @@ class PriceField(serializers.DecimalField):
 class ProductSerializer(serializers.ModelSerializer[Product]):
     """Types and bounds here; a taken SKU is refused by `product_create` / `product_update`."""
 
-    sku = StrictCharField(max_length=64)
-    name = StrictCharField(max_length=200)
+    sku = StrictCharField(max_length=SKU_MAX_LENGTH)
+    name = StrictCharField(max_length=PRODUCT_NAME_MAX_LENGTH)
     price = PriceField()
     # Explicit bounds: the database column's range, whichever database is behind it.
     stock = StrictIntegerField(min_value=0, max_value=MAX_LINE_QUANTITY)
@@ -129,10 +135,10 @@ class LineInSerializer(serializers.Serializer[LineItem]):
 class OrderCreateSerializer(serializers.Serializer[Order]):
     """`{"lines": [...]}` plus the optional `Idempotency-Key` header; placed by `order_place`."""
 
-    # A ListField (not `many=True`) so that the schema states minItems and maxItems.
-    lines = serializers.ListField(
-        child=LineInSerializer(), allow_empty=False, min_length=1, max_length=MAX_ORDER_LINES
-    )
+    # A ListField (not `many=True`) so that the schema states minItems. No maxItems: the cap
+    # is the domain's (`MAX_ORDER_LINES` distinct products, repeats merged), so a request over
+    # it is refused by `order_place` with 422 `invalid_order`, as in every style.
+    lines = serializers.ListField(child=LineInSerializer(), allow_empty=False, min_length=1)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         key = self.context["request"].headers.get(IDEMPOTENCY_KEY_HEADER)

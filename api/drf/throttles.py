@@ -1,4 +1,4 @@
-"""DRF throttles.
+"""DRF's throttles, counting in the one throttle of every style (`api.throttle`).
 
 DRF imports the classes named in settings.REST_FRAMEWORK while it defines `APIView`, so
 this module must not import `rest_framework.views` (or anything that subclasses it) at import.
@@ -6,56 +6,41 @@ this module must not import `rest_framework.views` (or anything that subclasses 
 
 from typing import Any
 
-from django.conf import settings
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from api import throttle
 
 
-class _SettingsRate(SimpleRateThrottle):
-    """Reads its rate from `settings.API_THROTTLE_RATES[scope]` when each request is checked.
+class ScopeThrottle(BaseThrottle):
+    """Counts each request in `scope`; DRF answers a refusal with 429 and `Retry-After`."""
 
-    DRF's own throttles read `THROTTLE_RATES` once at import, which neither shares the rates
-    with the other API styles nor lets a test change them.
-    """
+    scope: str = throttle.CLIENT
 
-    scope: str
+    def __init__(self) -> None:
+        self.refusal: throttle.Throttled | None = None
 
-    def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES[self.scope]
+    def allow_request(self, request: Request, view: Any) -> bool:
+        self.refusal = throttle.check(self.scope, request, request.user)
+        return self.refusal is None
 
-    def get_ident(self, request: Request) -> str:
-        # DRF trusts any X-Forwarded-For when NUM_PROXIES is unset, so a client could pick a
-        # new identity per request; unset here means "no proxy": the peer address.
-        if api_settings.NUM_PROXIES is None:
-            return str(request.META.get("REMOTE_ADDR", ""))
-        return super().get_ident(request)
+    def wait(self) -> float | None:
+        return None if self.refusal is None else self.refusal.retry_after
 
 
-class AnonThrottle(_SettingsRate, AnonRateThrottle):
-    scope = "anon"
+class ClientThrottle(ScopeThrottle):
+    """Every request: the user's budget once authenticated, else the address's (`anon`)."""
 
 
-class UserThrottle(_SettingsRate, UserRateThrottle):
-    scope = "user"
-
-
-class _PerAddress(_SettingsRate):
-    """Counts requests per client address, logged in or not: guards endpoints open to all."""
-
-    def get_cache_key(self, request: Request, view: Any) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class SignupThrottle(_PerAddress):
+class SignupThrottle(ScopeThrottle):
     scope = "signup"
 
 
-class TokenThrottle(_PerAddress):
+class TokenThrottle(ScopeThrottle):
     scope = "token"
 
 
-class OrderThrottle(_SettingsRate, UserRateThrottle):
+class OrderThrottle(ScopeThrottle):
     """Orders placed per user (`POST orders/`), on top of the user's overall budget."""
 
     scope = "orders"

@@ -21,7 +21,7 @@ from api.drf.parsers import JSONParser
 from api.drf.renderers import ORJSONRenderer
 from api.drf.throttles import SignupThrottle, TokenThrottle
 from orders.selectors import orders_of_customer, user_orders_document, user_orders_values
-from users.models import AGE_MAX, AGE_MIN, User
+from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
 from users.selectors import user_visible_to
 from users.services import token_issue, user_create
 
@@ -38,8 +38,8 @@ class UserSerializer(serializers.ModelSerializer[User]):
 class UserCreateSerializer(serializers.Serializer[User]):
     """Sign-up input. Types and ranges here; uniqueness and password strength in `user_create`."""
 
-    email = StrictEmailField(max_length=254)
-    name = StrictCharField(max_length=150)
+    email = StrictEmailField(max_length=EMAIL_MAX_LENGTH)
+    name = StrictCharField(max_length=NAME_MAX_LENGTH)
     age = StrictIntegerField(min_value=AGE_MIN, max_value=AGE_MAX)
     password = StrictCharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
@@ -57,7 +57,7 @@ class UserOrdersSerializer(serializers.Serializer[Any]):
 
 
 class CredentialsSerializer(serializers.Serializer[Any]):
-    email = StrictCharField(max_length=254)
+    email = StrictCharField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
 
 

@@ -24,14 +24,7 @@ from api.ninja.parser import JSONOnlyParser
 from api.ninja.throttles import RateThrottle
 from api.ninja.users import router as users_router
 from orders.exceptions import (
-    IdempotencyKeyReused,
-    InsufficientStock,
-    InvalidOrder,
-    InvalidTransition,
     OrderError,
-    OrderNotFound,
-    ProductUnavailable,
-    TransitionNotPermitted,
 )
 from runtime.unavailable import (
     DATABASE_UNAVAILABLE_ERRORS,
@@ -84,7 +77,7 @@ api = OrderdeskAPI(
     # Tried in order; neither matching is 401. `POST users/` and `POST auth/token` say auth=None.
     auth=[BearerAuth(), SessionAuth()],
     # One per-user budget over every operation; the open ones set their own throttles.
-    throttle=RateThrottle("user"),
+    throttle=RateThrottle(),
     parser=JSONOnlyParser(),
 )
 api.add_router("", users_router)
@@ -93,28 +86,11 @@ api.add_router("", orders_router)
 
 # --- Exception handlers -------------------------------------------------------------------------
 
-DOMAIN_STATUS: dict[type[OrderError], int] = {
-    InsufficientStock: 409,
-    InvalidTransition: 409,
-    IdempotencyKeyReused: 422,
-    ProductUnavailable: 422,
-    InvalidOrder: 422,
-    TransitionNotPermitted: 403,
-    OrderNotFound: 404,
-}
-
-
-def _status_for(error: OrderError) -> int:
-    for cls in type(error).__mro__:
-        if cls in DOMAIN_STATUS:
-            return DOMAIN_STATUS[cls]
-    return 422
-
 
 @api.exception_handler(OrderError)
 def order_error(request: HttpRequest, exc: OrderError) -> HttpResponse:
     return api.create_response(
-        request, {"code": exc.code, "detail": exc.message}, status=_status_for(exc)
+        request, {"code": exc.code, "detail": exc.message}, status=exc.status
     )
 
 

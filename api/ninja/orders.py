@@ -38,7 +38,15 @@ from api.ninja.schemas import (
 )
 from api.ninja.throttles import RateThrottle
 from orders import services
-from orders.models import Order, OrderLine, OrderQuerySet, OrderStatus, Product
+from orders.models import (
+    PRODUCT_NAME_MAX_LENGTH,
+    SKU_MAX_LENGTH,
+    Order,
+    OrderLine,
+    OrderQuerySet,
+    OrderStatus,
+    Product,
+)
 from orders.selectors import aorder_get, orders_for_user, products_visible_to
 from orders.services import MAX_IDEMPOTENCY_KEY_LENGTH, LineItem
 from users.models import User
@@ -48,8 +56,10 @@ router = Router(tags=["orders"])
 # --- Products -----------------------------------------------------------------------------------
 
 
-Sku = Annotated[NulFreeStr, StringConstraints(min_length=1, max_length=64)]
-ProductName = Annotated[NulFreeStr, StringConstraints(min_length=1, max_length=200)]
+Sku = Annotated[NulFreeStr, StringConstraints(min_length=1, max_length=SKU_MAX_LENGTH)]
+ProductName = Annotated[
+    NulFreeStr, StringConstraints(min_length=1, max_length=PRODUCT_NAME_MAX_LENGTH)
+]
 StrictBool = Annotated[bool, Field(strict=True)]
 
 
@@ -231,7 +241,7 @@ async def order_list(request: HttpRequest, filters: Query[OrderFilters]) -> Orde
         422: ValidationErrorOut | ErrorOut,
     },
     # The API's per-user budget (an operation's throttles replace it), and orders placed.
-    throttle=[RateThrottle("user"), RateThrottle("orders")],
+    throttle=[RateThrottle(), RateThrottle("orders")],
 )
 async def order_create(
     request: HttpRequest,

@@ -29,7 +29,7 @@ from api.ninja.schemas import (
 from api.ninja.throttles import RateThrottle
 from orders.models import OrderStatus
 from orders.selectors import auser_orders_document, auser_orders_values, orders_of_customer
-from users.models import AGE_MAX, AGE_MIN, User
+from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
 from users.selectors import auser_visible_to
 from users.services import token_issue, user_create
 
@@ -40,13 +40,15 @@ router = Router(tags=["users"])
 
 # Django's EmailField validates the address (one rule for every style); the format is for the docs.
 Email = Annotated[
-    NulFreeStr, StringConstraints(max_length=254), Field(json_schema_extra={"format": "email"})
+    NulFreeStr,
+    StringConstraints(max_length=EMAIL_MAX_LENGTH),
+    Field(json_schema_extra={"format": "email"}),
 ]
 
 
 class UserIn(Schema):
     email: Email
-    name: Annotated[NulFreeStr, StringConstraints(max_length=150)]
+    name: Annotated[NulFreeStr, StringConstraints(max_length=NAME_MAX_LENGTH)]
     age: Annotated[
         int, Field(strict=True, ge=AGE_MIN, le=AGE_MAX), BeforeValidator(integral_float_to_int)
     ]
@@ -83,7 +85,7 @@ OPEN_ERRORS: dict[int, Any] = {**BODY_ERRORS, 422: ValidationErrorOut, 429: Deta
 @router.post(
     "/users/",
     auth=None,
-    throttle=[RateThrottle("anon"), RateThrottle("signup")],
+    throttle=[RateThrottle(), RateThrottle("signup")],
     response={201: UserOut, 403: DetailOut, **OPEN_ERRORS},
 )
 async def user_signup(request: HttpRequest, payload: UserIn) -> Status[User]:
@@ -185,7 +187,7 @@ async def user_orders_raw(request: HttpRequest, user_id: int) -> HttpResponse:
 @router.post(
     "/auth/token",
     auth=None,
-    throttle=[RateThrottle("anon"), RateThrottle("token")],
+    throttle=[RateThrottle(), RateThrottle("token")],
     response={200: TokenOut, 401: DetailOut, **OPEN_ERRORS},
 )
 async def token_create(request: HttpRequest, payload: TokenIn) -> dict[str, str]:

@@ -10,7 +10,7 @@ from django.core.validators import validate_email
 from django.http import HttpRequest, UnreadablePostError
 
 from api.plain.errors import ApiError, FieldErrors
-from users.models import AGE_MAX, AGE_MIN
+from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
 
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
@@ -71,14 +71,14 @@ def _is_email(text: str) -> bool:
 
 
 def _email(value: object) -> str:
-    email = _text(value, max_length=254)
+    email = _text(value, max_length=EMAIL_MAX_LENGTH)
     if not _is_email(email):
         raise _BadValue("Enter a valid email address.")
     return email
 
 
 def _name(value: object) -> str:
-    return _text(value, max_length=150)
+    return _text(value, max_length=NAME_MAX_LENGTH)
 
 
 def _age(value: object) -> int:

@@ -20,6 +20,7 @@ from runtime import asyncdb
 
 from .auth import aauthenticate
 from .errors import json_view, not_authenticated, not_found
+from .throttles import athrottle
 
 
 @json_view("GET")
@@ -29,6 +30,7 @@ async def user_orders_fast(request: HttpRequest, user_id: int) -> HttpResponse:
         viewer = await aauthenticate(request)
         if not viewer.is_authenticated:
             raise not_authenticated()
+        await athrottle(request, user=viewer)
         document = await auser_orders_document(viewer=viewer, user_id=user_id)
     if document is None:
         raise not_found()

@@ -31,6 +31,7 @@ async def user_orders_async(request: HttpRequest, user_id: int) -> HttpResponse:
     viewer = await aauthenticate(request)
     if not viewer.is_authenticated:
         raise not_authenticated()
+    await athrottle(request, user=viewer)
     user = await auser_visible_to(viewer=viewer, user_id=user_id)
     if user is None:
         raise not_found()
@@ -40,8 +41,9 @@ async def user_orders_async(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @json_view("POST")
 async def user_signup_async(request: HttpRequest) -> HttpResponse:
-    """POST users/: open sign-up, throttled per client."""
+    """POST users/: open sign-up, throttled by the client's budget and the sign-up rate."""
     await aenforce_session_csrf(request)
+    await athrottle(request, user=await request.auser())
     await athrottle(request, "signup")
     sign_up = validate_sign_up(read_json_object(request))
     try:
@@ -63,6 +65,7 @@ def user_orders_sync(request: HttpRequest, user_id: int) -> HttpResponse:
     viewer = authenticate(request)
     if not viewer.is_authenticated:
         raise not_authenticated()
+    throttle(request, user=viewer)
     user = user_visible_to(viewer=viewer, user_id=user_id)
     if user is None:
         raise not_found()
@@ -72,8 +75,9 @@ def user_orders_sync(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @json_view("POST")
 def user_signup_sync(request: HttpRequest) -> HttpResponse:
-    """POST users/: open sign-up, throttled per client."""
+    """POST users/: open sign-up, throttled by the client's budget and the sign-up rate."""
     enforce_session_csrf(request)
+    throttle(request, user=request.user)
     throttle(request, "signup")
     sign_up = validate_sign_up(read_json_object(request))
     try:

@@ -95,7 +95,9 @@ class TestABodyNestedJustShallowerThanTheParsersLimit:
 
 @pytest.mark.django_db(transaction=True)
 class TestALiveASGIWorker:
-    def test_answers_every_deep_body_with_a_400_and_keeps_serving(self):
+    def test_answers_every_deep_body_with_a_400_and_keeps_serving(self, settings):
+        # Twelve sign-ups from one address, in one budget across the styles (api/throttle.py).
+        settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "signup": "100/hour"}
         user = UserFactory.create()
         headers = {**bearer(user), "Content-Type": "application/json"}
 

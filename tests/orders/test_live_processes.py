@@ -7,7 +7,6 @@ the second.
 """
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,26 +15,15 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from websockets.sync.client import connect
 from websockets.typing import Origin
 
 from orders.factories import ProductFactory
-from tests.servers import UvicornProcess, request, spawn_live
+from tests.servers import LIVE_POSTGRES_AND_REDIS, REDIS_URL, UvicornProcess, request, spawn_live
 from users.services import token_issue
 
-REDIS_URL = os.environ.get("REDIS_URL")
-
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: set REDIS_URL (CI does)"),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES_AND_REDIS
 
 TIMEOUT = 10
 

@@ -1,0 +1,125 @@
+"""Input limits are named once and every style applies them: the same request, the same answer.
+
+A value at a limit is accepted everywhere; one past it is refused everywhere with the style's
+validation status (400 in DRF and the plain views, 422 in ninja: docs/api-contract.md) and
+names the field, or, for the order-line cap, which is the domain's, with the same 422
+`invalid_order` in every style.
+"""
+
+from decimal import Decimal
+
+import pytest
+
+from orders.factories import ProductFactory
+from orders.models import PRODUCT_NAME_MAX_LENGTH, SKU_MAX_LENGTH, Order, Product
+from orders.services import MAX_ORDER_LINES
+from users.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
+
+from .conftest import ALL_STYLES, FULL_STYLES, Api
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_up(**changes: object) -> dict[str, object]:
+    return {
+        "email": "limits@example.com",
+        "name": "Limits",
+        "age": 30,
+        "password": "a-long-enough-passphrase",
+    } | changes
+
+
+# A valid address of exactly `length` characters: 63-character labels, as RFC 5321 allows.
+def address(length: int) -> str:
+    local = "a" * 64
+    labels: list[str] = []
+    rest = length - len(local) - 1 - len(".com")
+    while rest > 0:
+        size = min(63, rest if rest <= 63 else rest - 2)  # each further label costs a dot
+        labels.append("b" * size)
+        rest -= size + 1
+    return f"{local}@{'.'.join(labels)}.com"
+
+
+class TestSignUpLimits:
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("name", "n" * NAME_MAX_LENGTH), ("email", address(EMAIL_MAX_LENGTH))],
+        ids=["name", "email"],
+    )
+    def test_a_value_at_the_limit_is_accepted_in_every_style(self, every_api, field, value):
+        answers = {}
+        for style, api in every_api.items():
+            User.objects.all().delete()
+            response = api.post("users/", sign_up(**{field: value}))
+            answers[style] = response.status_code
+            assert response.json()[field] == value, (style, response.content)
+        assert answers == dict.fromkeys(ALL_STYLES, 201)
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("name", "n" * (NAME_MAX_LENGTH + 1)), ("email", address(EMAIL_MAX_LENGTH + 1))],
+        ids=["name", "email"],
+    )
+    def test_one_past_it_is_refused_by_name_in_every_style(self, every_api, field, value):
+        for style, api in every_api.items():
+            response = api.post("users/", sign_up(**{field: value}))
+            assert response.status_code == api.validation_status, (style, response.content)
+            assert field in api.error_fields(response), style
+        assert not User.objects.exists()
+
+
+class TestProductLimits:
+    @pytest.mark.parametrize(
+        ("field", "limit"),
+        [("sku", SKU_MAX_LENGTH), ("name", PRODUCT_NAME_MAX_LENGTH)],
+    )
+    def test_the_same_limit_in_every_style(self, every_api, staff, field, limit):
+        for style in FULL_STYLES:
+            api: Api = every_api[style]
+            body = {"sku": f"LIM-{style}", "name": "Limit", "price": "1.00", "stock": 1}
+            at_limit = api.post("products/", body | {field: style[0] * limit}, user=staff)
+            assert at_limit.status_code == 201, (style, at_limit.content)
+            over = api.post("products/", body | {field: "x" * (limit + 1)}, user=staff)
+            assert over.status_code == api.validation_status, (style, over.content)
+            assert field in api.error_fields(over), style
+        assert Product.objects.count() == len(FULL_STYLES)
+
+
+class TestTheLineCap:
+    @pytest.fixture
+    def products(self) -> list[Product]:
+        return ProductFactory.create_batch(MAX_ORDER_LINES + 1, price=Decimal("1.00"), stock=500)
+
+    def lines(self, products: list[Product]) -> dict[str, object]:
+        return {"lines": [{"product_id": product.pk, "quantity": 1} for product in products]}
+
+    def test_the_cap_is_accepted_in_every_style(self, every_api, customer, products):
+        for style in FULL_STYLES:
+            response = every_api[style].post(
+                "orders/", self.lines(products[:MAX_ORDER_LINES]), user=customer
+            )
+            assert response.status_code == 201, (style, response.content)
+            assert len(response.json()["lines"]) == MAX_ORDER_LINES
+
+    def test_one_line_more_is_the_same_domain_refusal_in_every_style(
+        self, every_api, customer, products
+    ):
+        answers = {
+            style: every_api[style].post("orders/", self.lines(products), user=customer)
+            for style in FULL_STYLES
+        }
+        assert {style: r.status_code for style, r in answers.items()} == dict.fromkeys(
+            FULL_STYLES, 422
+        )
+        assert {r.json()["code"] for r in answers.values()} == {"invalid_order"}
+        assert not Order.objects.exists()
+
+    def test_repeats_of_one_product_count_once(self, every_api, customer, products):
+        repeated = {
+            "lines": [{"product_id": products[0].pk, "quantity": 1}] * (MAX_ORDER_LINES + 1)
+        }
+        for style in FULL_STYLES:
+            response = every_api[style].post("orders/", repeated, user=customer)
+            assert response.status_code == 201, (style, response.content)
+            assert response.json()["lines"][0]["quantity"] == MAX_ORDER_LINES + 1
