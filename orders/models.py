@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from users.models import visible_owners
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
@@ -43,12 +45,8 @@ class Product(models.Model):
 
 class OrderQuerySet(models.QuerySet["Order"]):
     def visible_to(self, user: "User | AnonymousUser") -> "OrderQuerySet":
-        """Staff see every order, a customer their own, anyone else none."""
-        if not user.is_authenticated or not user.is_active:
-            return self.none()
-        if user.is_staff:
-            return self
-        return self.filter(customer_id=user.pk)
+        """Staff see every order, a customer their own, anyone else none (`may_see`)."""
+        return self.filter(visible_owners(user, "customer_id"))
 
     def with_lines(self) -> "OrderQuerySet":
         # One extra query for all lines of the page, whatever the number of orders.

@@ -3,14 +3,12 @@
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
-from django.db import connection
 from django.db.models import F, QuerySet
 
-from runtime import asyncdb
+from runtime import asyncdb, reads
 from runtime.prepared import PreparedValues
-from users.models import User
+from users.models import User, may_see
 
 from . import contract, sql
 from .contract import UserRow
@@ -82,16 +80,29 @@ def _in_utc(value: datetime) -> datetime | Literal["before", "after"]:
         return "before" if offset > timedelta(0) else "after"
 
 
+def _order(user: User | AnonymousUser, order_id: int) -> reads.Read[Order]:
+    order: Order | None = yield reads.First(orders_for_user(user=user).filter(pk=order_id))
+    if order is None:
+        raise OrderNotFound(f"Order {order_id} not found.")
+    return order
+
+
 def order_get(*, user: User | AnonymousUser, order_id: int) -> Order:
     """The order if `user` may see it.
 
     Raises:
         OrderNotFound: it does not exist or belongs to someone else (the two look the same).
     """
-    order = orders_for_user(user=user).filter(pk=order_id).first()
-    if order is None:
-        raise OrderNotFound(f"Order {order_id} not found.")
-    return order
+    return reads.run(_order(user, order_id))
+
+
+async def aorder_get(*, user: User | AnonymousUser, order_id: int) -> Order:
+    """`order_get` for async code.
+
+    Raises:
+        OrderNotFound: it does not exist or belongs to someone else.
+    """
+    return await reads.arun(_order, user, order_id)
 
 
 def orders_stale_pending(*, created_before: datetime) -> OrderQuerySet:
@@ -101,18 +112,6 @@ def orders_stale_pending(*, created_before: datetime) -> OrderQuerySet:
         .select_related("customer")
         .order_by("created_at", "id")
     )
-
-
-async def aorder_get(*, user: User | AnonymousUser, order_id: int) -> Order:
-    """`order_get` on the async ORM.
-
-    Raises:
-        OrderNotFound: it does not exist or belongs to someone else.
-    """
-    order = await orders_for_user(user=user).filter(pk=order_id).afirst()
-    if order is None:
-        raise OrderNotFound(f"Order {order_id} not found.")
-    return order
 
 
 def products_visible_to(*, user: User | AnonymousUser) -> QuerySet[Product]:
@@ -180,6 +179,20 @@ LINE_ROWS = PreparedValues(
 )
 
 
+def _orders_values(viewer: User, user_id: int) -> reads.Read[dict[str, Any] | None]:
+    if not _may_read(viewer, user_id):
+        return None
+    if viewer.pk == user_id:
+        user = _own_values(viewer)
+    else:
+        user = yield reads.First(User.objects.filter(pk=user_id).values(*USER_VALUES))
+        if user is None:
+            return None
+    orders = yield reads.Rows(ORDER_ROWS, {"customer_id": user_id})
+    lines = yield reads.Rows(LINE_ROWS, {"customer_id": user_id})
+    return nest_lines(user, orders, lines)
+
+
 def user_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     """`GET users/{id}/orders` as `.values()` querysets: the tuned ORM tier's read.
 
@@ -187,102 +200,59 @@ def user_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     instances, no prefetch machinery, no related-object cache. None when `viewer` may not see
     `user_id`. Two queries (three when staff read someone else's).
     """
-    if not _may_read(viewer, user_id):
-        return None
-    if viewer.pk == user_id:
-        user = _own_values(viewer)
-    else:
-        user = User.objects.filter(pk=user_id).values(*USER_VALUES).first()
-        if user is None:
-            return None
-    return nest_lines(
-        user, ORDER_ROWS.rows(customer_id=user_id), LINE_ROWS.rows(customer_id=user_id)
-    )
+    return reads.run(_orders_values(viewer, user_id))
 
 
 async def auser_orders_values(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     """`user_orders_values` for async code: the prepared querysets on psycopg's async pool."""
+    return await reads.arun(_orders_values, viewer, user_id)
+
+
+def _orders_document(viewer: User, user_id: int) -> reads.Read[dict[str, Any] | None]:
     if not _may_read(viewer, user_id):
         return None
+    on_postgresql = asyncdb.available()
     if viewer.pk == user_id:
-        user = _own_values(viewer)
+        user = _own_row(viewer)
+    elif on_postgresql:
+        user = yield reads.Sql(sql.USER_SQL, (user_id,), one=True)
     else:
-        user = await User.objects.filter(pk=user_id).values(*USER_VALUES).afirst()
-        if user is None:
-            return None
-    async with asyncdb.aconnection():  # one pooled connection for both reads
-        orders = await ORDER_ROWS.arows(customer_id=user_id)
-        lines = await LINE_ROWS.arows(customer_id=user_id)
-    return nest_lines(user, orders, lines)
+        user = yield reads.First(User.objects.filter(pk=user_id).values_list(*USER_COLUMNS))
+    if user is None:
+        return None
+    if on_postgresql:
+        orders = yield reads.Sql(sql.ORDERS_SQL, (user_id,))
+        lines = yield reads.Sql(sql.LINES_SQL, ([order[0] for order in orders],))
+    else:
+        orders = yield reads.All(
+            Order.objects.filter(customer_id=user_id)
+            .order_by("-created_at", "-id")
+            .values_list("id", "customer_id", "status", "total", "created_at", "updated_at")
+        )
+        lines = yield reads.All(
+            OrderLine.objects.filter(order__customer_id=user_id)
+            .order_by("id")
+            .values_list("order_id", "product_id", "product__sku", "quantity", "unit_price")
+        )
+    return contract.user_orders_document(user, orders, lines)
 
 
 def user_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
     """The contract's `users/{id}/orders` document: rows rendered by `orders.contract`.
 
     The hot read of the contract, so no model instances and no serializer: on PostgreSQL the
-    statements of `orders.sql` (the ones the benchmark's FastAPI and Flask apps run),
-    elsewhere the same reads as `values_list()`. None when `viewer` may not see `user_id`
-    (themself, or staff): the contract answers 404 for someone else's and unknown users alike.
-    Two queries for any number of orders; three when staff read someone else's.
+    statements of `orders.sql` (the ones the benchmark's FastAPI and Flask apps run), elsewhere
+    the same reads as `values_list()`. None when `viewer` may not see `user_id` (themself, or
+    staff): the contract answers 404 for someone else's and unknown users alike. Two queries
+    for any number of orders; three when staff read someone else's.
     """
-    if not _may_read(viewer, user_id):
-        return None
-    own = _own_row(viewer)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-
-            def rows(sql: str, *params: Any) -> list[Any]:
-                cursor.execute(sql, params)
-                return cursor.fetchall()
-
-            user = own if viewer.pk == user_id else next(iter(rows(sql.USER_SQL, user_id)), None)
-            if user is None:
-                return None
-            orders = rows(sql.ORDERS_SQL, user_id)
-            lines = rows(sql.LINES_SQL, [order[0] for order in orders])
-        return contract.user_orders_document(user, orders, lines)
-
-    if viewer.pk == user_id:
-        user = own
-    else:
-        user = User.objects.filter(pk=user_id).values_list(*USER_COLUMNS).first()
-        if user is None:
-            return None
-    orders = list(
-        Order.objects.filter(customer_id=user_id)
-        .order_by("-created_at", "-id")
-        .values_list("id", "customer_id", "status", "total", "created_at", "updated_at")
-    )
-    lines = list(
-        OrderLine.objects.filter(order__customer_id=user_id)
-        .order_by("id")
-        .values_list("order_id", "product_id", "product__sku", "quantity", "unit_price")
-    )
-    return contract.user_orders_document(user, orders, lines)
+    return reads.run(_orders_document(viewer, user_id))
 
 
 async def auser_orders_document(*, viewer: User, user_id: int) -> dict[str, Any] | None:
-    """`user_orders_document` for async code: on psycopg's async driver, where there is one.
-
-    On PostgreSQL the statements run on a pooled async connection (`runtime.asyncdb`): no
-    thread hop. Elsewhere, `user_orders_document` in a thread.
-    """
-    if not asyncdb.available():
-        return await sync_to_async(user_orders_document)(viewer=viewer, user_id=user_id)
-    if not _may_read(viewer, user_id):
-        return None
-    async with asyncdb.aconnection() as conn:
-        user = (
-            _own_row(viewer)
-            if viewer.pk == user_id
-            else await (await conn.execute(sql.USER_SQL, (user_id,))).fetchone()
-        )
-        if user is None:
-            return None
-        orders = await (await conn.execute(sql.ORDERS_SQL, (user_id,))).fetchall()
-        ids = [order[0] for order in orders]
-        lines = await (await conn.execute(sql.LINES_SQL, (ids,))).fetchall()
-    return contract.user_orders_document(user, orders, lines)
+    """`user_orders_document` for async code: on PostgreSQL on psycopg's async pool (no thread
+    hop, one pooled connection for the read); elsewhere in one worker thread."""
+    return await reads.arun(_orders_document, viewer, user_id)
 
 
 USER_COLUMNS = ("id", "email", "name", "age", "is_active", "is_staff")
@@ -290,7 +260,7 @@ USER_VALUES = ("id", "email", "name", "age")
 
 
 def _may_read(viewer: User, user_id: int) -> bool:
-    return (viewer.pk == user_id or viewer.is_staff) and 0 < user_id <= MAX_ID
+    return may_see(viewer, user_id) and 0 < user_id <= MAX_ID
 
 
 def _own_values(viewer: User) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -10,6 +10,9 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 AGE_MIN = 0
 AGE_MAX = 150
@@ -112,3 +115,25 @@ class Token(models.Model):
 
     def __str__(self) -> str:
         return f"token {self.digest[:8]}… of {self.user_id}"
+
+
+# --- Who may see what ---------------------------------------------------------------------
+# The contract's one visibility rule, for users and for what they own (orders): staff see
+# everyone's, a customer their own, anyone else nothing. Two forms of the same rule: a
+# predicate, and a queryset filter.
+
+
+def may_see(viewer: "User | AnonymousUser", owner_id: int) -> bool:
+    """Whether `viewer` may see the user `owner_id`, or what that user owns."""
+    if not viewer.is_authenticated or not viewer.is_active:
+        return False
+    return bool(viewer.is_staff) or viewer.pk == owner_id
+
+
+def visible_owners(viewer: "User | AnonymousUser", owner_field: str) -> Q:
+    """`may_see` as a filter on `owner_field`, the owner's id: no rows, all, or the viewer's."""
+    if not viewer.is_authenticated or not viewer.is_active:
+        return Q(pk__in=[])
+    if viewer.is_staff:
+        return Q()
+    return Q(**{owner_field: viewer.pk})

@@ -1,14 +1,31 @@
-"""Reads of the users app. Each has an async twin for the async API styles."""
+"""Reads of the users app. Each is written once, as a `runtime.reads` read; its async twin for
+the async API styles runs the same read with `reads.arun`."""
 
 from functools import cache
 
 from django.contrib.auth.models import AnonymousUser
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS
 
-from runtime import asyncdb
+from runtime import asyncdb, reads
 
-from .models import Token, User
+from .models import Token, User, may_see
 from .services import token_digest
+
+
+def _for_token(key: str) -> reads.Read[User | None]:
+    digest = token_digest(key)
+    if asyncdb.available():  # PostgreSQL
+        fields, sql = _user_by_digest_sql()
+        row = yield reads.Sql(sql, (digest,), one=True)
+        # The alias by name: `connection.alias` from async code would make this context a
+        # connection object of its own, on every request, for nothing.
+        user = None if row is None else User.from_db(DEFAULT_DB_ALIAS, fields, row)
+    else:
+        token = yield reads.First(Token.objects.select_related("user").filter(digest=digest))
+        user = None if token is None else token.user
+    if user is None or not user.is_active:
+        return None
+    return user
 
 
 def user_for_token(*, key: str) -> User | None:
@@ -16,45 +33,15 @@ def user_for_token(*, key: str) -> User | None:
 
     Every API request with a token starts here. On PostgreSQL the query is written out and
     the `User` built from the row as the ORM would (`Model.from_db`): compiling the ORM query
-    was a third of a DRF request's CPU (docs/benchmarks.md).
+    was a third of a DRF request's CPU, and in async code the async ORM's thread hop a large
+    share of a request's (docs/benchmarks.md). Elsewhere, the ORM.
     """
-    digest = token_digest(key)
-    if connection.vendor == "postgresql":
-        fields, sql = _user_by_digest_sql()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (digest,))
-            row = cursor.fetchone()
-        user = None if row is None else User.from_db(connection.alias, fields, row)
-    else:
-        token = Token.objects.select_related("user").filter(digest=digest).first()
-        user = None if token is None else token.user
-    if user is None or not user.is_active:
-        return None
-    return user
+    return reads.run(_for_token(key))
 
 
 async def auser_for_token(*, key: str) -> User | None:
-    """`user_for_token` for async code. One query, on the event loop where it can be.
-
-    On PostgreSQL it runs on psycopg's async driver (`runtime.asyncdb`) and builds the `User`
-    from the row as the ORM would (`Model.from_db`): every API request with a token starts
-    here, and the async ORM's thread hop and query compilation were a large share of an async
-    request's CPU (docs/benchmarks.md). Elsewhere, the async ORM.
-    """
-    digest = token_digest(key)
-    if asyncdb.available():
-        fields, sql = _user_by_digest_sql()
-        async with asyncdb.aconnection() as conn:
-            row = await (await conn.execute(sql, (digest,))).fetchone()
-        # The alias by name: `connection.alias` from async code would make this context a
-        # connection object of its own, on every request, for nothing.
-        user = None if row is None else User.from_db(DEFAULT_DB_ALIAS, fields, row)
-    else:
-        token = await Token.objects.select_related("user").filter(digest=digest).afirst()
-        user = None if token is None else token.user
-    if user is None or not user.is_active:
-        return None
-    return user
+    """`user_for_token` for async code: on psycopg's async driver where there is one."""
+    return await reads.arun(_for_token, key)
 
 
 @cache
@@ -69,23 +56,20 @@ def _user_by_digest_sql() -> tuple[list[str], str]:
     return fields, sql
 
 
-def user_visible_to(*, viewer: User | AnonymousUser, user_id: int) -> User | None:
-    """The user if `viewer` may see them (themself, or staff), else None: 404 for the rest."""
-    if not viewer.is_authenticated:
+def _visible(viewer: User | AnonymousUser, user_id: int) -> reads.Read[User | None]:
+    if not may_see(viewer, user_id):
         return None
     if viewer.pk == user_id and isinstance(viewer, User):
         return viewer  # themself: no query
-    if not viewer.is_staff:
-        return None
-    return User.objects.filter(pk=user_id).first()
+    user: User | None = yield reads.First(User.objects.filter(pk=user_id))
+    return user
+
+
+def user_visible_to(*, viewer: User | AnonymousUser, user_id: int) -> User | None:
+    """The user if `viewer` may see them (themself, or staff), else None: 404 for the rest."""
+    return reads.run(_visible(viewer, user_id))
 
 
 async def auser_visible_to(*, viewer: User | AnonymousUser, user_id: int) -> User | None:
-    """`user_visible_to` on the async ORM."""
-    if not viewer.is_authenticated:
-        return None
-    if viewer.pk == user_id and isinstance(viewer, User):
-        return viewer  # themself: no query
-    if not viewer.is_staff:
-        return None
-    return await User.objects.filter(pk=user_id).afirst()
+    """`user_visible_to` for async code."""
+    return await reads.arun(_visible, viewer, user_id)
