@@ -25,6 +25,10 @@ code (sync middleware, sync views, the ORM behind `sync_to_async`) runs on a thr
 
 On the fast path (`api/plain/fast.py`) 1. and 2. together were about a fifth of a request's
 CPU (docs/benchmarks.md).
+
+On a Django or asgiref upgrade: re-read `django.core.handlers.asgi.ASGIHandler.handle` and
+`__call__` against `_handle` and `__call__` here, and asgiref's `ThreadSensitiveContext`;
+tests/test_tripwires.py fails when any of them changed since the version reviewed.
 """
 
 import asyncio
@@ -34,6 +38,7 @@ from contextlib import closing
 from typing import Any
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
+from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import asgi
@@ -160,15 +165,27 @@ class ASGIHandler(asgi.ASGIHandler):
             request.__dict__.clear()
 
 
+async def reset_queries_when_debugging(**kwargs: Any) -> None:
+    """`reset_queries` at the start of a request, in its thread, while `DEBUG` is on.
+
+    With `DEBUG` on, each thread's connection logs its queries (`connection.queries`, up to
+    9,000) until something resets the log; a reused request thread would otherwise carry the
+    earlier requests' queries. An async receiver, so with `DEBUG` off it costs no thread hop.
+    """
+    if settings.DEBUG:
+        await sync_to_async(reset_queries)()  # the request's thread (ThreadSensitiveContext)
+
+
 def http_application() -> ASGIHandler:
     """The ASGI application for HTTP (config.asgi, config.asgi_hot); call after django.setup().
 
-    It also drops `request_started`'s two receivers. A request's sync code runs on a thread
-    that holds no connection when the request starts: it is new, or the previous request closed
-    its connections there when it finished. So they have nothing to do at the start, and as sync
-    receivers they would cost a thread hop on every request. They still run when a request
-    finishes, in the request's thread.
+    It also replaces `request_started`'s two sync receivers, each a thread hop per request.
+    `close_old_connections` has nothing to do at the start: a request's sync code runs on a
+    thread that holds no connection then (it is new, or the previous request closed its
+    connections there when it finished, where the receiver still runs). `reset_queries` has
+    work only while `DEBUG` is on: `reset_queries_when_debugging` does it then.
     """
     signals.request_started.disconnect(close_old_connections)
     signals.request_started.disconnect(reset_queries)
+    signals.request_started.connect(reset_queries_when_debugging)
     return ASGIHandler()

@@ -10,6 +10,12 @@ the classes below call them on the event loop. The exceptions touch the database
 hop, but only when they do: the session middleware when the session must be saved, the
 messages middleware when messages were read or added (their storage reads the session), CSRF
 when a multipart body may have to be read from a temporary file. Under WSGI nothing changes.
+
+On a Django upgrade: re-read `MiddlewareMixin.__acall__`, `BaseHandler.load_middleware`, the
+session, messages, CSP and CSRF middleware methods these classes replace or wrap, and the
+private attributes they read (`request._messages`, the storage's `used` and `added_new`,
+`SimpleLazyObject._wrapped`, a response's `_csp_config`); tests/test_tripwires.py fingerprints
+each and fails, naming this module, when one changed since the version reviewed.
 """
 
 from collections.abc import Awaitable, Callable

@@ -82,3 +82,31 @@ def _no_sync_only_operation(_async_unsafe_refused: None) -> Iterator[None]:
         raised = "; ".join(_sync_only_operations)
         _sync_only_operations.clear()
         pytest.fail(f"SynchronousOnlyOperation raised during the test (maybe caught): {raised}")
+
+
+# --- Skips that CI does not expect ------------------------------------------------------------
+_skips: list[tuple[str, str]] = []  # node id, reason
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail") and isinstance(report.longrepr, tuple):
+        _skips.append((report.nodeid, str(report.longrepr[2])))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI, a skip the run does not expect (tests/skips.py) fails it."""
+    if not os.environ.get("CI") or not _skips:
+        return
+    from django.db import connection  # noqa: PLC0415 (Django is set up by now)
+
+    from tests.skips import unexpected  # noqa: PLC0415
+
+    missing = set(unexpected({reason for _, reason in _skips}, connection.vendor))
+    if missing:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("CI: skips that mean a real part is missing:", red=True)
+            for nodeid, reason in _skips:
+                if reason in missing:
+                    reporter.write_line(f"  {nodeid}: {reason}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -127,6 +127,21 @@ class TestRequestThreads:
         assert finished_in == [threading.get_ident()]
 
 
+@pytest.mark.django_db(transaction=True)  # the request thread uses a connection of its own
+class TestDebugQueries:
+    async def test_each_request_on_a_reused_thread_sees_only_its_own_queries(
+        self, settings: Any, finished_in: list[int]
+    ) -> None:
+        settings.DEBUG = True
+        settings.ROOT_URLCONF = "tests.test_asgi"
+        # As config.asgi leaves request_started (Django's test client reconnects its own).
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_started.disconnect(reset_queries)
+        bodies = [(await call("GET", "/counts"))[3] for _ in range(3)]
+        assert len(set(finished_in)) == 1  # one reused request thread
+        assert bodies == [b"1", b"1", b"1"]
+
+
 def make_user() -> User:
     """A user, committed; the worker thread's connection closed, so nothing holds the test DB."""
     try:
@@ -206,7 +221,14 @@ class SessionStore(db.SessionStore):
         raise OperationalError("connection to server failed: the database is down")
 
 
+def counts_queries(request: HttpRequest) -> HttpResponse:
+    """A sync view: one query, then how many `connection.queries` holds."""
+    User.objects.count()
+    return HttpResponse(str(len(connection.queries)).encode())
+
+
 urlpatterns = [
+    path("counts", counts_queries),
     path("waits", waits_for_ever),
     path("answers", answers_at_once),
     path("remembers", remembers),
