@@ -68,9 +68,8 @@ if env.bool("DJANGO_DAPHNE_RUNSERVER", default=DEBUG):
     INSTALLED_APPS.insert(0, "daphne")
 
 # Django's default stack, in subclasses that skip the thread hop per middleware under ASGI
-# (runtime/middleware.py says which may still hop, and when). Django's deployment checks look
-# for its own paths; runtime.middleware's check stands in for the three it would miss.
-SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
+# (runtime/middleware.py says which may still hop, and when). Django's deployment checks see
+# them as Django's own (runtime/checks.py), so none is silenced.
 MIDDLEWARE = [
     "runtime.middleware.SecurityMiddleware",
     "runtime.middleware.ContentSecurityPolicyMiddleware",

@@ -2,10 +2,12 @@ from django.apps import AppConfig
 
 
 class ProjectConfig(AppConfig):
-    """The project package as an app, for what must run at start-up: system checks."""
+    """The request-path kit as an app, for what must run at start-up: the deployment checks."""
 
-    name = "config"
+    name = "runtime"
     label = "orderdesk_config"
 
     def ready(self) -> None:
-        from runtime import middleware  # noqa: F401, PLC0415 (registers its deployment check)
+        from runtime.checks import recognise_subclasses  # noqa: PLC0415 (the checks' modules load late)
+
+        recognise_subclasses()

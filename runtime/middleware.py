@@ -27,12 +27,10 @@ from django.contrib.auth import middleware as auth
 from django.contrib.messages import middleware as messages
 from django.contrib.messages.storage import default_storage
 from django.contrib.sessions import middleware as sessions
-from django.core.checks import CheckMessage, Tags, Warning, register
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware import clickjacking, common, csp, csrf, security
 from django.utils.csp import CSP, build_policy
 from django.utils.functional import SimpleLazyObject, empty
-from django.utils.module_loading import import_string
 
 from runtime.unavailable import (
     DATABASE_UNAVAILABLE_ERRORS,
@@ -181,27 +179,3 @@ def _used(request: HttpRequest) -> bool:
     """Whether the request's lazy message storage was made."""
     storage = getattr(request, "_messages", None)
     return storage is not None and storage._wrapped is not empty
-
-
-# Django's deployment checks look for its own dotted paths in MIDDLEWARE (security.W001, W002,
-# W003), so the settings silence those three and this check stands in for them.
-STANDS_IN_FOR = {
-    "security.W001": (SecurityMiddleware, security.SecurityMiddleware),
-    "security.W002": (XFrameOptionsMiddleware, clickjacking.XFrameOptionsMiddleware),
-    "security.W003": (CsrfViewMiddleware, csrf.CsrfViewMiddleware),
-}
-
-
-@register(Tags.security, deploy=True)
-def check_security_middleware(**kwargs: Any) -> list[CheckMessage]:
-    """Warn, as Django would, when neither Django's middleware nor its subclass here is used."""
-    installed = {import_string(path) for path in settings.MIDDLEWARE}
-    return [
-        Warning(
-            f"Neither {ours.__module__}.{ours.__name__} nor Django's {theirs.__name__} is in "
-            f"MIDDLEWARE: Django's deployment check {check_id} says what that leaves open.",
-            id=f"orderdesk.{check_id.replace('security.', '')}",
-        )
-        for check_id, (ours, theirs) in STANDS_IN_FOR.items()
-        if not installed & {ours, theirs}
-    ]

@@ -19,13 +19,11 @@ from django.contrib.sessions.backends import db
 from django.core import signals
 from django.db import OperationalError, close_old_connections, connection, reset_queries
 from django.http import HttpRequest, HttpResponse
-from django.test import override_settings
 from django.urls import path
 
 from config.asgi import application
 from orders.factories import DEFAULT_PASSWORD, UserFactory
 from runtime.handlers import ASGIHandler
-from runtime.middleware import check_security_middleware
 from users.models import User
 
 
@@ -323,22 +321,3 @@ class TestASessionSavedWhileTheDatabaseIsDown:
         status, _, _, body = await call("GET", "/remembers", app=app)
         assert status == 503
         assert b"temporarily unavailable" in body
-
-
-class TestDeploymentCheck:
-    def test_is_quiet_with_the_projects_middleware(self) -> None:
-        assert check_security_middleware() == []
-
-    def test_stands_in_for_djangos_three_when_they_are_missing(self) -> None:
-        with override_settings(MIDDLEWARE=["runtime.middleware.SessionMiddleware"]):
-            ids = sorted(str(message.id) for message in check_security_middleware())
-        assert ids == ["orderdesk.W001", "orderdesk.W002", "orderdesk.W003"]
-
-    def test_accepts_djangos_own_middleware_too(self) -> None:
-        django_stack = [
-            "django.middleware.security.SecurityMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
-        ]
-        with override_settings(MIDDLEWARE=django_stack):
-            assert check_security_middleware() == []

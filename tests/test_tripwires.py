@@ -24,6 +24,8 @@ from django.middleware import csp, csrf
 from django.utils import deprecation, functional
 from django.views.decorators import csp as csp_decorators
 
+from runtime.checks import REPLACED
+
 HANDLERS = "runtime/handlers.py"
 MIDDLEWARE = "runtime/middleware.py"
 
@@ -103,6 +105,16 @@ REVIEWED: list[tuple[Callable[..., Any], str, str]] = [
 ]
 
 
+# Django's five "is this middleware installed?" helpers, which runtime/checks.py replaces.
+CHECK_HELPERS = {
+    "django.core.checks.security.base._security_middleware": "e3e716d19c284d45",
+    "django.core.checks.security.base._xframe_middleware": "617ba4b512a45824",
+    "django.core.checks.security.base._csp_middleware": "b0df3dedfef47913",
+    "django.core.checks.security.csrf._csrf_middleware": "fb71e62045d557b7",
+    "django.core.checks.security.sessions._session_middleware": "46fb403944c23870",
+}
+
+
 def fingerprint(function: Callable[..., Any]) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
 
@@ -130,3 +142,11 @@ def test_the_private_attributes_read_are_where_they_were():
         return type("Response", (), {})()
 
     assert view(None)._csp_config == {"default-src": ["'self'"]}
+
+
+@pytest.mark.parametrize(("name", "digest"), CHECK_HELPERS.items())
+def test_the_deployment_checks_helpers_are_the_reviewed_version(name, digest):
+    original = REPLACED[name]  # as Django defines it, before runtime.checks replaced it
+    assert fingerprint(original) == digest, (
+        f"{name} changed upstream: re-read runtime/checks.py and the checks that call it"
+    )
