@@ -6,14 +6,15 @@ SQLite serialises writers, so these only run on PostgreSQL (see README: scripts/
 """
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from orders.exceptions import InsufficientStock, InvalidTransition
+from orders.exceptions import IdempotencyKeyReused, InsufficientStock, InvalidTransition
 from orders.factories import OrderFactory, ProductFactory, UserFactory
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import LineItem, order_place, order_transition
@@ -144,3 +145,95 @@ def test_only_one_of_several_concurrent_cancellations_wins():
     order.refresh_from_db()
     assert order.status == Order.Status.CANCELLED
     assert OrderEvent.objects.filter(order=order, to_status=Order.Status.CANCELLED).count() == 1
+
+
+class TestOneKeyTwoRequestsInFlight:
+    """`order_place`'s IntegrityError fallback: the second request with a key passed its replay
+    check before the first committed, and meets the first's row at its insert."""
+
+    def hold_first_open(self, customer, lines, key) -> tuple[threading.Event, Any]:
+        """Place in a thread whose transaction stays open until the returned event is set."""
+        release = threading.Event()
+        placed = threading.Event()
+        result: dict[str, Any] = {}
+
+        def first() -> None:
+            try:
+                with transaction.atomic():
+                    result["order"] = order_place(
+                        customer=customer, lines=lines, idempotency_key=key
+                    )
+                    placed.set()
+                    release.wait(TIMEOUT)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert placed.wait(TIMEOUT)
+        return release, (thread, result)
+
+    def second_waits_on_a_lock(self) -> None:
+        """Until another backend of this database waits on a lock (the second request)."""
+        deadline = time.monotonic() + TIMEOUT
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                if cursor.fetchone()[0]:
+                    return
+                time.sleep(0.01)  # polling a condition, not waiting a fixed time
+        pytest.fail("the second request never waited on the first's lock")
+
+    def run_second(self, customer, lines, key) -> tuple[threading.Thread, dict[str, Any]]:
+        outcome: dict[str, Any] = {}
+
+        def second() -> None:
+            try:
+                outcome["order"] = order_place(customer=customer, lines=lines, idempotency_key=key)
+            except Exception as error:  # asserted on by the test
+                outcome["error"] = error
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        return thread, outcome
+
+    def test_other_products_under_the_key_are_refused_as_reuse(self):
+        customer = UserFactory.create()
+        pen, ink = ProductFactory.create(stock=5), ProductFactory.create(stock=5)
+        release, (first, placed) = self.hold_first_open(
+            customer, [LineItem(product_id=pen.pk, quantity=1)], "one-key"
+        )
+        second, outcome = self.run_second(
+            customer, [LineItem(product_id=ink.pk, quantity=1)], "one-key"
+        )
+        self.second_waits_on_a_lock()  # its insert waits on the first's uncommitted key
+        release.set()
+        first.join(TIMEOUT)
+        second.join(TIMEOUT)
+
+        assert isinstance(outcome.get("error"), IdempotencyKeyReused), outcome
+        assert list(Order.objects.values_list("pk", flat=True)) == [placed["order"].pk]
+        ink.refresh_from_db()
+        assert ink.stock == 5  # the refused request took nothing
+
+    def test_the_same_lines_under_the_key_replay_the_first_order(self):
+        customer = UserFactory.create()
+        pen = ProductFactory.create(stock=5)
+        lines = [LineItem(product_id=pen.pk, quantity=1)]
+        release, (first, placed) = self.hold_first_open(customer, lines, "one-key")
+        second, outcome = self.run_second(customer, lines, "one-key")
+        self.second_waits_on_a_lock()  # on the first's lock of the product row
+        release.set()
+        first.join(TIMEOUT)
+        second.join(TIMEOUT)
+
+        assert "error" not in outcome, outcome
+        assert outcome["order"].pk == placed["order"].pk
+        assert Order.objects.count() == 1
+        pen.refresh_from_db()
+        assert pen.stock == 4

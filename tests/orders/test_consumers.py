@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, timedelta
 from decimal import Decimal
@@ -285,6 +286,36 @@ class TestEventsAreSent:
         order = await place(customer)
         assert (await mine.receive_json_from(timeout=TIMEOUT))["order_id"] == order.pk
         assert (await everyone.receive_json_from(timeout=TIMEOUT))["order_id"] == order.pk
+
+    async def test_the_frame_comes_once_committed_and_the_order_is_readable_then(
+        self, connect, customer
+    ):
+        mine, _ = await connect(customer)
+        product = await database_sync_to_async(ProductFactory.create)(stock=5)
+        placed, commit = threading.Event(), threading.Event()
+
+        def place_and_hold() -> int:
+            """In a thread of its own (its own connection): place, wait, then commit."""
+            try:
+                with transaction.atomic():
+                    order = order_place(
+                        customer=customer, lines=[LineItem(product_id=product.pk, quantity=1)]
+                    )
+                    placed.set()
+                    assert commit.wait(TIMEOUT)
+                return order.pk
+            finally:
+                connection.close()
+
+        holding = asyncio.ensure_future(asyncio.to_thread(place_and_hold))
+        assert await asyncio.to_thread(placed.wait, TIMEOUT)
+        assert await mine.receive_nothing(timeout=SILENCE)  # placed, not committed: no frame
+        commit.set()
+        frame = await mine.receive_json_from(timeout=TIMEOUT)
+        # Read on another connection than the writer's: the frame came after the commit.
+        exists = Order.objects.filter(pk=frame["order_id"]).exists
+        assert await database_sync_to_async(exists)()
+        assert frame["order_id"] == await holding
 
     async def test_when_an_admin_action_changes_an_order(self, connect, customer):
         admin = await database_sync_to_async(StaffFactory.create)(is_superuser=True)
