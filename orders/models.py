@@ -146,18 +146,10 @@ class OrderLine(models.Model):
         return self.unit_price * self.quantity
 
 
-class OrderEvent(models.Model):
-    """One entry in an order's append-only history: its creation or a status change."""
+class HistoryEntry(models.Model):
+    """An entry of an append-only history: who made the change, and when."""
 
-    class Kind(models.TextChoices):
-        CREATED = "created"
-        STATUS_CHANGED = "status_changed"
-
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    from_status = models.CharField(max_length=16, choices=Order.Status.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=Order.Status.choices)
-    # Null means the system (a command or scheduled job), not a person.
+    # Null means the system (a command, a scheduled job or a script), not a person.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -168,7 +160,45 @@ class OrderEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
+        abstract = True
+
+
+class OrderEvent(HistoryEntry):
+    """One entry in an order's append-only history: its creation or a status change."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        STATUS_CHANGED = "status_changed"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    from_status = models.CharField(max_length=16, choices=Order.Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Order.Status.choices)
+
+    class Meta:
         indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_time")]
 
     def __str__(self) -> str:
         return f"{self.kind} -> {self.to_status}"
+
+
+class ProductEvent(HistoryEntry):
+    """One entry in a product's append-only history: who created or changed it, and what.
+
+    `changes` maps each changed field to `[before, after]` as the contract writes them (money
+    as a two-place string); a creation lists every field with `before` null.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        CHANGED = "changed"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    changes = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [models.Index(fields=["product", "created_at"], name="productevent_product_time")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.kind} at {self.created_at:%Y-%m-%d %H:%M}"

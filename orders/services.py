@@ -27,7 +27,7 @@ from .exceptions import (
     ProductUnavailable,
     TransitionNotPermitted,
 )
-from .models import Order, OrderEvent, OrderLine, Product
+from .models import Order, OrderEvent, OrderLine, Product, ProductEvent
 
 # The largest quantity the database column holds (PostgreSQL integer).
 MAX_LINE_QUANTITY = 2_147_483_647
@@ -347,22 +347,30 @@ PRODUCT_FIELDS = frozenset({"sku", "name", "price", "stock", "is_active"})
 
 
 def product_create(
-    *, sku: str, name: str, price: Decimal, stock: int, is_active: bool = True
+    *,
+    sku: str,
+    name: str,
+    price: Decimal,
+    stock: int,
+    is_active: bool = True,
+    actor: User | None = None,
 ) -> Product:
-    """Add a product to the catalogue (staff).
+    """Add a product to the catalogue (staff), with a `created` entry in its history.
 
     Raises:
         django.core.exceptions.ValidationError: a message dict naming each bad field
             (a taken SKU, a negative price or stock, too long a name).
     """
-    return _product_save(
-        Product(),
-        {"sku": sku, "name": name, "price": price, "stock": stock, "is_active": is_active},
-    )
+    fields = {"sku": sku, "name": name, "price": price, "stock": stock, "is_active": is_active}
+    return _product_save(Product(), fields, actor=actor)
 
 
-def product_update(*, product: Product, **changes: object) -> Product:
+def product_update(*, product: Product, actor: User | None = None, **changes: object) -> Product:
     """Change some of a product's fields (staff): any of sku, name, price, stock, is_active.
+
+    Every API style and the admin change products here: validated, `updated_at` moved, and a
+    `changed` entry in the product's history naming the actor and each field's before and
+    after (none when nothing changed).
 
     Raises:
         django.core.exceptions.ValidationError: as product_create.
@@ -370,16 +378,37 @@ def product_update(*, product: Product, **changes: object) -> Product:
     unknown = set(changes) - PRODUCT_FIELDS
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
-    return _product_save(product, changes)
+    return _product_save(product, changes, actor=actor)
 
 
-def _product_save(product: Product, fields: dict[str, object]) -> Product:
+def _as_recorded(value: object) -> object:
+    return contract.money(value) if isinstance(value, Decimal) else value
+
+
+def _product_save(product: Product, fields: dict[str, object], *, actor: User | None) -> Product:
+    creating = product.pk is None
+    before = {name: getattr(product, name) for name in fields}
     for name, value in fields.items():
         setattr(product, name, value)
     product.full_clean()
+    changes = {
+        name: [
+            None if creating else _as_recorded(before[name]),
+            _as_recorded(getattr(product, name)),
+        ]
+        for name in fields
+        if creating or before[name] != getattr(product, name)
+    }
     try:
         with transaction.atomic():
             product.save()
+            if changes:
+                ProductEvent.objects.create(
+                    product=product,
+                    kind=ProductEvent.Kind.CREATED if creating else ProductEvent.Kind.CHANGED,
+                    changes=changes,
+                    actor=actor,
+                )
     except IntegrityError:
         # Another request took the SKU between full_clean's check and the insert.
         raise ValidationError({"sku": ["Product with this SKU already exists."]}) from None

@@ -300,11 +300,15 @@ class ProductViewSet(
         return products_visible_to(user=self.request.user)
 
     def perform_create(self, serializer: serializers.BaseSerializer[Product]) -> None:
-        serializer.instance = product_create(**serializer.validated_data)
+        serializer.instance = product_create(
+            **serializer.validated_data, actor=cast(User, self.request.user)
+        )
 
     def perform_update(self, serializer: serializers.BaseSerializer[Product]) -> None:
         product = cast(Product, serializer.instance)  # get_object()'s, as UpdateModelMixin passes
-        serializer.instance = product_update(product=product, **serializer.validated_data)
+        serializer.instance = product_update(
+            product=product, actor=cast(User, self.request.user), **serializer.validated_data
+        )
 
 
 @extend_schema_view(

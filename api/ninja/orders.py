@@ -187,8 +187,9 @@ async def product_list(request: HttpRequest) -> QuerySet[Product]:
 @router.post("/products/", response={201: ProductOut, **AUTH_ERRORS, **BODY_ERRORS})
 async def product_create(request: HttpRequest, payload: ProductIn) -> Status[Product]:
     """Create a product (staff only)."""
-    _require_staff(current_user(request))
-    product = await sync_to_async(services.product_create)(**payload.dict())
+    user = current_user(request)
+    _require_staff(user)
+    product = await sync_to_async(services.product_create)(**payload.dict(), actor=user)
     return Status(201, product)
 
 
@@ -208,7 +209,7 @@ async def product_update(request: HttpRequest, product_id: int, payload: Product
     _require_staff(user)
     product = await _aproduct_get(user=user, product_id=product_id)
     return await sync_to_async(services.product_update)(
-        product=product, **payload.dict(exclude_unset=True)
+        product=product, actor=user, **payload.dict(exclude_unset=True)
     )
 
 

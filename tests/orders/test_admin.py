@@ -5,7 +5,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory, UserFactory
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, ProductEvent
+from tests.api.conftest import FULL_STYLES, Api
 
 pytestmark = pytest.mark.django_db
 
@@ -178,3 +179,85 @@ class TestAdminAccess:
         response = client.get(CHANGELIST)
         assert response.status_code == 302
         assert reverse("admin:login") in response["Location"]
+
+
+class TestProductChangesAreAudited:
+    """Stock and price edits in the admin go through the product services, with history."""
+
+    def change(self, client, product, **changes):
+        data = {
+            "sku": product.sku,
+            "name": product.name,
+            "price": str(product.price),
+            "stock": product.stock,
+            "is_active": "on" if product.is_active else "",
+            # The history inline's management form: shown, never edited.
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "0",
+        } | changes
+        return client.post(reverse("admin:orders_product_change", args=[product.pk]), data)
+
+    def test_a_price_and_stock_edit_is_recorded_with_the_staff_member(self, admin_client, admin):
+        product = ProductFactory.create(price="3.00", stock=4)
+        before = product.updated_at
+
+        response = self.change(admin_client, product, price="3.50", stock=9)
+
+        assert response.status_code == 302, response.content[:500]
+        product.refresh_from_db()
+        assert (str(product.price), product.stock) == ("3.50", 9)
+        assert product.updated_at > before
+        event = ProductEvent.objects.get(product=product, kind="changed")
+        assert event.actor == admin
+        assert event.changes == {"price": ["3.00", "3.50"], "stock": [4, 9]}
+
+    def test_a_bad_value_changes_nothing_and_records_nothing(self, admin_client):
+        product = ProductFactory.create(price="3.00", stock=4)
+
+        response = self.change(admin_client, product, stock=-1)
+
+        assert response.status_code == 200  # the form again, with the error
+        product.refresh_from_db()
+        assert product.stock == 4
+        assert not ProductEvent.objects.filter(product=product, kind="changed").exists()
+
+    def test_a_product_added_in_the_admin_starts_its_history(self, admin_client, admin):
+        data = {
+            "sku": "ADM-1",
+            "name": "Added",
+            "price": "2.00",
+            "stock": 3,
+            "is_active": "on",
+            "events-TOTAL_FORMS": "0",
+            "events-INITIAL_FORMS": "0",
+            "events-MIN_NUM_FORMS": "0",
+            "events-MAX_NUM_FORMS": "0",
+        }
+        response = admin_client.post(reverse("admin:orders_product_add"), data)
+        assert response.status_code == 302, response.content[:500]
+        event = ProductEvent.objects.get(product__sku="ADM-1")
+        assert (event.kind, event.actor) == ("created", admin)
+        assert event.changes["price"] == [None, "2.00"]
+
+    def test_the_change_page_shows_the_history(self, admin_client, admin):
+        product = ProductFactory.create(price="3.00", stock=4)
+        self.change(admin_client, product, stock=7)
+        page = admin_client.get(reverse("admin:orders_product_change", args=[product.pk]))
+        assert page.status_code == 200
+        assert b"history" in page.content.lower()
+        assert admin.email.encode() in page.content
+
+    def test_the_api_styles_record_their_changes_too(self, client, staff):
+        product = ProductFactory.create(price="3.00", stock=4)
+        for stock, style in enumerate(FULL_STYLES, start=10):
+            response = Api(style, client).patch(
+                f"products/{product.pk}", {"stock": stock}, user=staff
+            )
+            assert response.status_code == 200, (style, response.content)
+        events = ProductEvent.objects.filter(product=product, kind="changed").order_by("pk")
+        assert [(e.changes["stock"], e.actor) for e in events] == [
+            ([4, 10], staff),
+            ([10, 11], staff),
+        ]
