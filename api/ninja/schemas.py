@@ -17,6 +17,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from orders import contract
 from orders.models import PRICE_PATTERN
 from orders.services import MAX_ID, MAX_LINE_QUANTITY
 from users.models import User
@@ -68,17 +69,15 @@ MoneyIn = Annotated[
 
 # Outputs: ninja renders with Django's JSON encoder, which would cut microseconds to
 # milliseconds and print a Decimal as it is stored on the instance; the contract wants
-# "12.50" and "2026-11-27T14:30:53.305123Z", as Pydantic's own JSON mode writes them.
+# "12.50" and "2026-11-27T14:30:53.305123Z": the formats of orders.contract.
 MoneyOut = Annotated[
     Decimal,
-    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+    PlainSerializer(contract.money, return_type=str),
     WithJsonSchema({"type": "string", "format": "decimal", "examples": ["12.50"]}),
 ]
 UtcDateTime = Annotated[
     datetime,
-    PlainSerializer(
-        lambda value: value.astimezone(UTC).isoformat().replace("+00:00", "Z"), return_type=str
-    ),
+    PlainSerializer(contract.timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
