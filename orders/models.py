@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from users.models import visible_owners
+from users.validators import UnicodeTextValidator
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -25,8 +26,10 @@ class Product(models.Model):
     # At or below this many units the admin lists a product as low on stock.
     LOW_STOCK = 5
 
-    sku = models.CharField("SKU", max_length=SKU_MAX_LENGTH, unique=True)
-    name = models.CharField(max_length=PRODUCT_NAME_MAX_LENGTH)
+    sku = models.CharField(
+        "SKU", max_length=SKU_MAX_LENGTH, unique=True, validators=[UnicodeTextValidator()]
+    )
+    name = models.CharField(max_length=PRODUCT_NAME_MAX_LENGTH, validators=[UnicodeTextValidator()])
     price = models.DecimalField(max_digits=12, decimal_places=2)
     stock = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField("active", default=True)

@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .validators import UnicodeTextValidator
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
 
@@ -55,10 +57,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         "email address",
         max_length=EMAIL_MAX_LENGTH,
         unique=True,
-        validators=[ProhibitNullCharactersValidator()],
+        validators=[ProhibitNullCharactersValidator(), UnicodeTextValidator()],
     )
     name = models.CharField(
-        max_length=NAME_MAX_LENGTH, validators=[ProhibitNullCharactersValidator()]
+        max_length=NAME_MAX_LENGTH,
+        validators=[ProhibitNullCharactersValidator(), UnicodeTextValidator()],
     )
     age = models.PositiveSmallIntegerField(
         null=True,

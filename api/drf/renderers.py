@@ -42,4 +42,18 @@ class ORJSONRenderer(renderers.JSONRenderer):
                 return rendered.replace(b"\xe2\x80\xa8", b"\\u2028").replace(
                     b"\xe2\x80\xa9", b"\\u2029"
                 )
-        return super().render(data, accepted_media_type, renderer_context)
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            # A lone surrogate (JSON's "\ud800") echoed in an error message ("... is not a valid
+            # choice"): written as a \u escape instead, the same JSON, never a 500.
+            return _ESCAPING.render(data, accepted_media_type, renderer_context)
+
+
+class _EscapingJSONRenderer(renderers.JSONRenderer):
+    """DRF's renderer writing non-ASCII text as backslash-u escapes, surrogates included."""
+
+    ensure_ascii = True
+
+
+_ESCAPING = _EscapingJSONRenderer()

@@ -26,10 +26,15 @@ from users.models import User
 def _refuse_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("Null characters are not allowed.")
+    try:
+        value.encode()
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): no database or hasher takes it
+        raise ValueError("Must be valid Unicode text.") from None
     return value
 
 
-# A string without NUL characters (PostgreSQL text cannot store them); add a max length per use.
+# A string without NUL characters (PostgreSQL text cannot store them) or lone surrogates (no
+# UTF-8 encoder can write them); add a max length per use.
 NulFreeStr = Annotated[
     str, AfterValidator(_refuse_nul), Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
 ]
