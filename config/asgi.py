@@ -15,20 +15,23 @@ django.setup(set_prefix=False)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import OriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from orders.routing import websocket_urlpatterns  # noqa: E402
 from runtime.handlers import http_application  # noqa: E402
 from runtime.startup import settle  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": http_application(),
-        # Origin against ALLOWED_HOSTS first, then the user from the session cookie.
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
-)
+
+def websocket_application() -> OriginValidator:
+    """The socket stack: the Origin checked against WEBSOCKET_ALLOWED_ORIGINS (scheme, host and
+    port; a pattern without a scheme, as while debugging, matches the host only), then the user
+    from the session cookie."""
+    return OriginValidator(
+        AuthMiddlewareStack(URLRouter(websocket_urlpatterns)), settings.WEBSOCKET_ALLOWED_ORIGINS
+    )
+
+
+application = ProtocolTypeRouter({"http": http_application(), "websocket": websocket_application()})
 
 settle()

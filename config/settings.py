@@ -44,6 +44,13 @@ if not DEBUG and "*" in ALLOWED_HOSTS:
         "names this site answers to, such as 'orderdesk.example.com'."
     )
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# Origins a browser's socket (/ws/orders/) may come from: scheme, host and port, exactly. In
+# production the site's own, over HTTPS; while debugging any scheme and port of the allowed
+# hosts (runserver's :8000). DJANGO_WEBSOCKET_ORIGINS lists them: "https://desk.example.com".
+WEBSOCKET_ALLOWED_ORIGINS: list[str] = env.list(
+    "DJANGO_WEBSOCKET_ORIGINS",
+    default=list(ALLOWED_HOSTS) if DEBUG else [f"https://{host}" for host in ALLOWED_HOSTS],
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -49,6 +49,20 @@ class TestSettings:
         assert result.stdout.strip() == "System check identified no issues (0 silenced)."
         assert result.stderr == ""
 
+    def test_production_sockets_accept_the_sites_https_origins_only(self):
+        result = run_manage(
+            "shell",
+            "-c",
+            "from django.conf import settings; print(settings.WEBSOCKET_ALLOWED_ORIGINS)",
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_ALLOWED_HOSTS="desk.example.com,api.example.com",
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == (
+            "['https://desk.example.com', 'https://api.example.com']"
+        )
+
     def test_fail_the_deployment_checks_with_debug_on(self):
         result = run_manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="1")
         assert result.returncode != 0

@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from config.asgi import application
+from config.asgi import application, websocket_application
 from orders.events import STAFF_GROUP
 from orders.factories import OrderFactory, ProductFactory, StaffFactory
 from orders.models import Order, OrderEvent
@@ -162,6 +162,41 @@ class TestTheHandshake:
     async def test_is_refused_without_an_origin_header(self, connect, customer):
         _, connected = await connect(customer, origin=None)
         assert not connected
+
+
+class TestTheOriginInProduction:
+    """Production's origins name scheme, host and port: anything else is refused (issue 14)."""
+
+    SITE = "https://desk.example.com"
+
+    async def handshake(self, settings: Any, customer: User, origin: bytes) -> bool:
+        settings.WEBSOCKET_ALLOWED_ORIGINS = [self.SITE]
+        settings.ALLOWED_HOSTS = ["desk.example.com"]
+        key = await database_sync_to_async(session_key)(customer)
+        cookie = f"{django_settings.SESSION_COOKIE_NAME}={key}".encode()
+        headers = [(b"host", b"desk.example.com"), (b"origin", origin), (b"cookie", cookie)]
+        communicator = WebsocketCommunicator(websocket_application(), "/ws/orders/", headers)
+        connected, _ = await communicator.connect(timeout=TIMEOUT)
+        await communicator.disconnect(timeout=TIMEOUT)
+        return connected
+
+    async def test_the_sites_own_origin_is_accepted(self, channel_layer, settings, customer):
+        assert await self.handshake(settings, customer, self.SITE.encode())
+
+    @pytest.mark.parametrize(
+        "origin",
+        [
+            b"http://desk.example.com",
+            b"https://desk.example.com:31337",
+            b"ftp://desk.example.com",
+            b"wss://desk.example.com:8443",
+            b"https://evil.example",
+        ],
+    )
+    async def test_another_scheme_port_or_host_is_refused(
+        self, channel_layer, settings, customer, origin
+    ):
+        assert not await self.handshake(settings, customer, origin)
 
 
 class TestACustomerSocket:
