@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.asgi import application, websocket_application
+from orders.consumers import RIGHT_GONE
 from orders.events import STAFF_GROUP
 from orders.factories import OrderFactory, ProductFactory, StaffFactory
 from orders.models import Order, OrderEvent
@@ -197,6 +198,60 @@ class TestTheOriginInProduction:
         self, channel_layer, settings, customer, origin
     ):
         assert not await self.handshake(settings, customer, origin)
+
+
+class TestARightLostAfterTheHandshake:
+    """The next event closes the socket (4403) instead of reaching it (issue 14, finding 1)."""
+
+    async def open_as(self, connect: Connect, user: User) -> tuple[WebsocketCommunicator, Client]:
+        browser = Client()
+        await database_sync_to_async(browser.force_login)(user)
+        socket, connected = await connect(
+            session=browser.cookies[django_settings.SESSION_COOKIE_NAME].value
+        )
+        assert connected
+        return socket, browser
+
+    async def assert_closed(self, socket: WebsocketCommunicator) -> None:
+        assert await socket.receive_output(timeout=TIMEOUT) == {
+            "type": "websocket.close",
+            "code": RIGHT_GONE,
+        }
+
+    async def test_a_logout(self, connect, customer, staff):
+        socket, browser = await self.open_as(connect, staff)
+        await database_sync_to_async(browser.logout)()
+        await place(customer)
+        await self.assert_closed(socket)
+
+    async def test_a_deactivation(self, connect, customer, staff):
+        socket, _ = await self.open_as(connect, customer)
+        order = await place(customer)
+        assert (await socket.receive_json_from(timeout=TIMEOUT))["order_id"] == order.pk
+        customer.is_active = False
+        await database_sync_to_async(customer.save)()
+        await transition(order, Order.Status.CANCELLED, staff)
+        await self.assert_closed(socket)
+
+    async def test_a_staff_member_who_is_staff_no_more(self, connect, customer, staff):
+        socket, _ = await self.open_as(connect, staff)
+        staff.is_staff = False
+        await database_sync_to_async(staff.save)()
+        await place(customer)
+        await self.assert_closed(socket)
+
+    async def test_a_password_change(self, connect, customer):
+        socket, _ = await self.open_as(connect, customer)
+        customer.set_password("a-new-long-passphrase")
+        await database_sync_to_async(customer.save)()
+        await place(customer)
+        await self.assert_closed(socket)
+
+    async def test_a_socket_that_keeps_its_rights_keeps_receiving(self, connect, customer):
+        socket, _ = await self.open_as(connect, customer)
+        for _ in range(2):
+            order = await place(customer)
+            assert (await socket.receive_json_from(timeout=TIMEOUT))["order_id"] == order.pk
 
 
 class TestACustomerSocket:
