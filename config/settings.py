@@ -166,6 +166,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
+# Password logins through the `login` rate (users/backends.py), whatever the entry point.
+AUTHENTICATION_BACKENDS = ["users.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 
@@ -192,6 +194,8 @@ API_THROTTLE_RATES: dict[str, str] = {
     "signup": env.str("API_THROTTLE_SIGNUP", default="10/hour"),
     "token": env.str("API_THROTTLE_TOKEN", default="20/min"),
     "orders": env.str("API_THROTTLE_ORDERS", default="60/min"),
+    # Password attempts per account and per address, on every login (users/backends.py).
+    "login": env.str("API_THROTTLE_LOGIN", default="10/hour"),
 }
 
 REST_FRAMEWORK = {

@@ -7,10 +7,12 @@ from api.plain import fast
 from api.plain import users as plain
 from orders import views as order_views
 from runtime import health
+from users.forms import AdminLoginForm, LoginForm
 
 admin.site.site_header = "orderdesk"
 admin.site.site_title = "orderdesk admin"
 admin.site.index_title = "Order desk"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     # First: Django tries the patterns in order, and this is the hot path (api/plain/fast.py).
@@ -20,7 +22,13 @@ urlpatterns = [
     path("orders/", order_views.order_list_page, name="order-list"),
     path("orders/board/", order_views.order_board_page, name="order-board"),
     path("orders/<int:order_id>/", order_views.order_detail_page, name="order-detail"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=LoginForm
+        ),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     # Probes: exempt from the HTTPS redirect (settings.SECURE_REDIRECT_EXEMPT).

@@ -272,6 +272,7 @@ def spawn_live(
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "API_THROTTLE_USER": "1000000/min",
         "API_THROTTLE_ORDERS": "1000000/min",
+        "API_THROTTLE_LOGIN": "1000000/min",
         **env,
     }
     log = log_dir / f"{name}.log"

@@ -10,7 +10,7 @@ import re
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from api.throttle import Rate, parse_rate
+from runtime.throttle import Rate, parse_rate
 from tests.servers import free_port
 
 from .conftest import ALL_STYLES, READ_STYLES, Api
@@ -104,7 +104,7 @@ class TestTheCacheDown:
             }
         }
         with_rates(settings, user="1/min")
-        with caplog.at_level(logging.WARNING, logger="api.throttle"):
+        with caplog.at_level(logging.WARNING, logger="runtime.throttle"):
             statuses = [
                 reader.get(f"users/{customer.pk}/orders", user=customer).status_code
                 for _ in range(2)
