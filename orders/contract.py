@@ -47,8 +47,15 @@ def line_document(
 
 def order_document(order: "Order", lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """The contract's Order, with its lines already as documents (`line_document`)."""
-    row = (order.pk, order.customer_id, str(order.status), order.total, order.created_at)
-    return _order((*row, order.updated_at), list(lines))
+    row = (
+        order.pk,
+        order.customer_id,
+        str(order.status),
+        order.total,
+        order.created_at,
+        order.updated_at,
+    )
+    return _order(row, list(lines))
 
 
 def order_document_of(order: "Order") -> dict[str, Any]:

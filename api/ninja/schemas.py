@@ -21,22 +21,21 @@ from orders import contract
 from orders.models import PRICE_PATTERN
 from orders.services import MAX_ID, MAX_LINE_QUANTITY
 from users.models import User
+from users.validators import UNICODE_TEXT_MESSAGE, is_unicode_text
 
 
-def _refuse_nul(value: str) -> str:
+def _storable(value: str) -> str:
     if "\x00" in value:
         raise ValueError("Null characters are not allowed.")
-    try:
-        value.encode()
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): no database or hasher takes it
-        raise ValueError("Must be valid Unicode text.") from None
+    if not is_unicode_text(value):
+        raise ValueError(UNICODE_TEXT_MESSAGE)
     return value
 
 
 # A string without NUL characters (PostgreSQL text cannot store them) or lone surrogates (no
 # UTF-8 encoder can write them); add a max length per use.
 NulFreeStr = Annotated[
-    str, AfterValidator(_refuse_nul), Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+    str, AfterValidator(_storable), Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
 ]
 
 

@@ -11,6 +11,7 @@ from django.http import HttpRequest, UnreadablePostError
 
 from api.plain.errors import ApiError, FieldErrors
 from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+from users.validators import UNICODE_TEXT_MESSAGE, is_unicode_text
 
 
 def read_json_object(request: HttpRequest) -> dict[str, Any]:
@@ -48,10 +49,8 @@ def _text(value: object, *, max_length: int | None = None) -> str:
         raise _BadValue("Must be a string.")
     if "\x00" in value:
         raise _BadValue("Null characters are not allowed.")
-    try:
-        value.encode()
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800") that no database can store
-        raise _BadValue("Must be valid Unicode text.") from None
+    if not is_unicode_text(value):
+        raise _BadValue(UNICODE_TEXT_MESSAGE)
     if not value:
         raise _BadValue("This field may not be blank.")
     if max_length is not None and len(value) > max_length:
