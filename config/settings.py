@@ -185,6 +185,15 @@ API_MAX_PAGE_SIZE = 100
 # Seconds POST orders/ remembers an Idempotency-Key and replays its first answer; an older key
 # places a new order. `manage.py purge_idempotency_keys` clears expired keys.
 IDEMPOTENCY_KEY_TTL: int = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
+# Against hoarding (issue 14): the units one customer may hold in unpaid (pending) orders, and
+# the minutes a pending order keeps its stock before `manage.py cancel_stale_orders` (run it
+# every few minutes) cancels it and puts the stock back on sale.
+ORDER_MAX_UNPAID_UNITS: int = env.int("ORDER_MAX_UNPAID_UNITS", default=200)
+ORDER_RESERVATION_MINUTES: int = env.int("ORDER_RESERVATION_MINUTES", default=30)
+if ORDER_MAX_UNPAID_UNITS < 1 or ORDER_RESERVATION_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "ORDER_MAX_UNPAID_UNITS and ORDER_RESERVATION_MINUTES must be whole numbers above 0."
+    )
 # Requests per period, per client (user, or IP address when anonymous). "signup" guards the
 # open POST users/, "token" the password check of POST auth/token, "orders" each user's
 # POST orders/ (placing orders takes stock: a script must not empty the shelves).

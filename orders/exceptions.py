@@ -44,6 +44,27 @@ class InsufficientStock(OrderError):
         self.available = available
 
 
+class UnpaidUnitsLimit(OrderError):
+    """The customer would hold more units in unpaid orders than settings.ORDER_MAX_UNPAID_UNITS.
+
+    The stock of a pending order is taken from everyone else until it is paid or cancelled: the
+    cap keeps one customer from holding the catalogue (issue 14, finding 3).
+    """
+
+    code = "unpaid_units_limit"
+    status = 409
+
+    def __init__(self, limit: int, held: int, requested: int) -> None:
+        super().__init__(
+            f"A customer may hold at most {limit} units in unpaid orders: {held} are held in "
+            f"pending orders and this order asks for {requested} more. Pay for or cancel a "
+            "pending order first."
+        )
+        self.limit = limit
+        self.held = held
+        self.requested = requested
+
+
 class IdempotencyKeyReused(OrderError):
     """The idempotency key was used before for an order with other lines."""
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 
 from users.models import User
@@ -26,6 +26,7 @@ from .exceptions import (
     OrderNotFound,
     ProductUnavailable,
     TransitionNotPermitted,
+    UnpaidUnitsLimit,
 )
 from .models import Order, OrderEvent, OrderLine, Product, ProductEvent
 
@@ -141,6 +142,8 @@ def order_place(
         InvalidOrder: no lines or more than MAX_ORDER_LINES, a quantity outside
             1..MAX_LINE_QUANTITY, a total over MAX_TOTAL, a key too long.
         ProductUnavailable: a product that does not exist or is inactive.
+        UnpaidUnitsLimit: the customer would hold more than ORDER_MAX_UNPAID_UNITS units in
+            unpaid orders.
         InsufficientStock: a product has fewer units left than asked for; nothing is written.
         IdempotencyKeyReused: the key was used before by this customer for other lines.
     """
@@ -194,6 +197,7 @@ def _order_create(
     missing = [item.product_id for item in items if item.product_id not in by_id]
     if missing:
         raise ProductUnavailable(missing)
+    _check_unpaid_units(customer, sum(item.quantity for item in items))
 
     for item in items:
         product = by_id[item.product_id]
@@ -230,6 +234,24 @@ def _order_create(
         order=order, kind=OrderEvent.Kind.CREATED, to_status=order.status, actor=customer
     )
     return order
+
+
+def _check_unpaid_units(customer: User, requested: int) -> None:
+    """Refuse an order that would take the customer past settings.ORDER_MAX_UNPAID_UNITS.
+
+    The customer's row is locked first, so two orders of one customer placed at once are
+    counted one after the other (on SQLite a write transaction is already alone).
+    """
+    limit = settings.ORDER_MAX_UNPAID_UNITS
+    User.objects.select_for_update().filter(pk=customer.pk).values_list("pk").first()
+    held = (
+        OrderLine.objects.filter(
+            order__customer=customer, order__status=Order.Status.PENDING
+        ).aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    if held + requested > limit:
+        raise UnpaidUnitsLimit(limit, held, requested)
 
 
 # What an order keeps of a forgotten key: nothing.

@@ -33,6 +33,7 @@ def instance(cls: type[OrderError]) -> OrderError:
         exceptions.ProductUnavailable: ([7],),
         exceptions.InsufficientStock: ("SKU-1", 2, 1),
         exceptions.InvalidTransition: ("pending", "shipped"),
+        exceptions.UnpaidUnitsLimit: (200, 150, 51),
     }
     return cls(*arguments.get(cls, ("No.",)))
 

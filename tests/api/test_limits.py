@@ -7,6 +7,7 @@ names the field, or, for the order-line cap, which is the domain's, with the sam
 """
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,12 @@ class TestProductLimits:
 
 
 class TestTheLineCap:
+    @pytest.fixture(autouse=True)
+    def room_for_every_style(self, settings: Any) -> None:
+        # Each style places its own pending order for one customer: the cap on unpaid units
+        # (TestTheUnpaidUnitsCap) is not what this class measures.
+        settings.ORDER_MAX_UNPAID_UNITS = 10 * MAX_ORDER_LINES * len(FULL_STYLES)
+
     @pytest.fixture
     def products(self) -> list[Product]:
         return ProductFactory.create_batch(MAX_ORDER_LINES + 1, price=Decimal("1.00"), stock=500)
@@ -123,3 +130,66 @@ class TestTheLineCap:
             response = every_api[style].post("orders/", repeated, user=customer)
             assert response.status_code == 201, (style, response.content)
             assert response.json()["lines"][0]["quantity"] == MAX_ORDER_LINES + 1
+
+
+class TestTheUnpaidUnitsCap:
+    """A customer holds at most ORDER_MAX_UNPAID_UNITS units in pending orders (finding 3)."""
+
+    LIMIT = 5
+
+    @pytest.fixture(autouse=True)
+    def limit(self, settings: Any) -> None:
+        settings.ORDER_MAX_UNPAID_UNITS = self.LIMIT
+
+    @pytest.fixture
+    def product(self) -> Product:
+        return ProductFactory.create(price=Decimal("1.00"), stock=1000)
+
+    def order(self, product: Product, quantity: int) -> dict[str, object]:
+        return {"lines": [{"product_id": product.pk, "quantity": quantity}]}
+
+    def test_up_to_the_cap_is_placed_and_one_unit_past_it_refused_in_every_style(
+        self, every_api, product
+    ):
+        for style in FULL_STYLES:
+            customer = User.objects.create_user(
+                email=f"hoarder-{style}@example.com", name="H", password="x"
+            )
+            api = every_api[style]
+            assert api.post("orders/", self.order(product, 3), user=customer).status_code == 201
+            at_cap = api.post("orders/", self.order(product, 2), user=customer)
+            assert at_cap.status_code == 201, (style, at_cap.content)
+
+            over = api.post("orders/", self.order(product, 1), user=customer)
+
+            assert over.status_code == 409, (style, over.content)
+            assert over.json()["code"] == "unpaid_units_limit"
+            assert f"at most {self.LIMIT} units" in over.json()["detail"]
+            assert "5 are held" in over.json()["detail"]
+            assert Order.objects.filter(customer=customer).count() == 2
+        product.refresh_from_db()
+        assert product.stock == 1000 - self.LIMIT * len(FULL_STYLES)
+
+    def test_one_order_for_the_whole_catalogue_is_refused_and_takes_nothing(
+        self, every_api, customer
+    ):
+        catalogue = ProductFactory.create_batch(3, stock=100)
+        whole = {"lines": [{"product_id": p.pk, "quantity": p.stock} for p in catalogue]}
+
+        for style in FULL_STYLES:
+            response = every_api[style].post("orders/", whole, user=customer)
+            assert response.status_code == 409, (style, response.content)
+            assert response.json()["code"] == "unpaid_units_limit"
+        assert not Order.objects.exists()
+        assert [p.stock for p in Product.objects.order_by("pk")] == [100, 100, 100]
+
+    def test_paying_or_cancelling_frees_the_units(self, every_api, customer, product):
+        api = every_api["drf"]
+        first = api.post("orders/", self.order(product, self.LIMIT), user=customer).json()
+        assert api.post("orders/", self.order(product, 1), user=customer).status_code == 409
+
+        api.post(f"orders/{first['id']}/transition", {"status": "paid"}, user=customer)
+
+        assert api.post("orders/", self.order(product, self.LIMIT), user=customer).status_code == (
+            201
+        )

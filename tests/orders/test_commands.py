@@ -246,11 +246,28 @@ class TestCancelStaleOrders:
         )
         assert "Cancelled 1 stale pending order(s) older than 24h." in result.out
 
-    def test_defaults_to_twenty_four_hours(self, stale_setup: dict[str, Order]) -> None:
-        run("cancel_stale_orders")
+    def test_defaults_to_the_reservation_window(
+        self, make_order: MakeOrder, product: Product, settings: Any
+    ) -> None:
+        settings.ORDER_RESERVATION_MINUTES = 30
+        now = timezone.now()
+        orders = {
+            "past_window": make_order(lines=[(product, 1)], created_at=now - timedelta(minutes=31)),
+            "within_window": make_order(
+                lines=[(product, 1)], created_at=now - timedelta(minutes=29)
+            ),
+        }
 
-        assert statuses(stale_setup)["old_pending"] == Order.Status.CANCELLED
-        assert statuses(stale_setup)["new_pending"] == Order.Status.PENDING
+        result = run("cancel_stale_orders")
+
+        assert statuses(orders) == {
+            "past_window": Order.Status.CANCELLED,
+            "within_window": Order.Status.PENDING,
+        }
+        assert "older than 30m." in result.out
+
+    def test_the_default_reservation_window_is_minutes_not_a_day(self, settings: Any) -> None:
+        assert 0 < settings.ORDER_RESERVATION_MINUTES <= 60
 
     def test_returns_the_stock(self, stale_setup: dict[str, Order], product: Product) -> None:
         product.refresh_from_db()
@@ -276,7 +293,7 @@ class TestCancelStaleOrders:
     def test_dry_run_lists_the_orders_and_changes_nothing(
         self, stale_setup: dict[str, Order], product: Product
     ) -> None:
-        result = run("cancel_stale_orders", dry_run=True)
+        result = run("cancel_stale_orders", older_than="24h", dry_run=True)
 
         assert statuses(stale_setup) == {
             "old_pending": Order.Status.PENDING,
@@ -292,9 +309,9 @@ class TestCancelStaleOrders:
     def test_running_twice_cancels_nothing_the_second_time(
         self, stale_setup: dict[str, Order]
     ) -> None:
-        run("cancel_stale_orders")
+        run("cancel_stale_orders", older_than="24h")
 
-        second = run("cancel_stale_orders")
+        second = run("cancel_stale_orders", older_than="24h")
 
         assert "Cancelled 0 stale pending order(s) older than 24h." in second.out
         assert OrderEvent.objects.filter(to_status=Order.Status.CANCELLED).count() == 1

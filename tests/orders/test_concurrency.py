@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from orders.exceptions import IdempotencyKeyReused, InsufficientStock, InvalidTransition
+from orders.exceptions import (
+    IdempotencyKeyReused,
+    InsufficientStock,
+    InvalidTransition,
+    UnpaidUnitsLimit,
+)
 from orders.factories import OrderFactory, ProductFactory, UserFactory
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import LineItem, order_place, order_transition
@@ -147,9 +152,8 @@ def test_only_one_of_several_concurrent_cancellations_wins():
     assert OrderEvent.objects.filter(order=order, to_status=Order.Status.CANCELLED).count() == 1
 
 
-class TestOneKeyTwoRequestsInFlight:
-    """`order_place`'s IntegrityError fallback: the second request with a key passed its replay
-    check before the first committed, and meets the first's row at its insert."""
+class InFlight:
+    """Two placements in flight: the first holds its transaction open, the second runs into it."""
 
     def hold_first_open(self, customer, lines, key) -> tuple[threading.Event, Any]:
         """Place in a thread whose transaction stays open until the returned event is set."""
@@ -201,6 +205,34 @@ class TestOneKeyTwoRequestsInFlight:
         thread = threading.Thread(target=second)
         thread.start()
         return thread, outcome
+
+
+class TestOneCustomerTwoOrdersInFlight(InFlight):
+    """The unpaid-units cap counts one customer's placements one after the other."""
+
+    def test_the_second_order_waits_for_the_first_and_counts_its_units(self, settings):
+        settings.ORDER_MAX_UNPAID_UNITS = 5
+        customer = UserFactory.create()
+        # Different products: the product locks do not serialise the two; the customer's does.
+        pen, ink = ProductFactory.create(stock=5), ProductFactory.create(stock=5)
+        release, (first, placed) = self.hold_first_open(
+            customer, [LineItem(product_id=pen.pk, quantity=3)], None
+        )
+        second, outcome = self.run_second(customer, [LineItem(product_id=ink.pk, quantity=3)], None)
+        self.second_waits_on_a_lock()
+        release.set()
+        first.join(TIMEOUT)
+        second.join(TIMEOUT)
+
+        assert isinstance(outcome.get("error"), UnpaidUnitsLimit), outcome
+        assert list(Order.objects.values_list("pk", flat=True)) == [placed["order"].pk]
+        ink.refresh_from_db()
+        assert ink.stock == 5
+
+
+class TestOneKeyTwoRequestsInFlight(InFlight):
+    """`order_place`'s IntegrityError fallback: the second request with a key passed its replay
+    check before the first committed, and meets the first's row at its insert."""
 
     def test_other_products_under_the_key_are_refused_as_reuse(self):
         customer = UserFactory.create()

@@ -3,6 +3,7 @@
 from datetime import UTC
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -20,18 +21,27 @@ def _describe(order: Order) -> str:
     return f"order #{order.pk} ({order.customer.email}, created {created})"
 
 
+def reservation_window() -> str:
+    """The default age: settings.ORDER_RESERVATION_MINUTES, as the duration an operator types."""
+    return f"{settings.ORDER_RESERVATION_MINUTES}m"
+
+
 class Command(BaseCommand):
     help = (
-        "Cancel pending orders created longer ago than --older-than (default 24h); "
-        "their stock is returned. The history records the system as the actor."
+        "Cancel pending orders created longer ago than --older-than (default: the reservation "
+        "window, ORDER_RESERVATION_MINUTES); their stock goes back on sale. Run it every few "
+        "minutes from cron or a scheduler. The history records the system as the actor."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--older-than",
-            default="24h",
+            default=None,
             metavar="AGE",
-            help=f"Cancel pending orders older than this: {DURATION_HELP}. Default: 24h.",
+            help=(
+                f"Cancel pending orders older than this: {DURATION_HELP}. Default: "
+                f"ORDER_RESERVATION_MINUTES ({reservation_window()})."
+            ),
         )
         parser.add_argument(
             "--dry-run",
@@ -40,7 +50,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        age_text: str = options["older_than"].strip()
+        given: str | None = options["older_than"]
+        age_text = (reservation_window() if given is None else given).strip()
         try:
             cutoff = timezone.now() - parse_duration(age_text)
         except ValueError as exc:
