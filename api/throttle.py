@@ -8,9 +8,9 @@ DRF, ninja and the plain views (the fast path too) each adapt this to their own 
   authenticated) or `anon` (per address); the open or costly operations add their own:
   `signup` and `token` per address (logged in or not: they guard the open sign-up and the
   password check), `orders` per user.
-- **Identity**: the user's id, or the peer address `REMOTE_ADDR`. Never `X-Forwarded-For`,
-  which any client can write: behind a proxy, the server sets the peer address from the
-  proxy's header it trusts (`uvicorn --proxy-headers --forwarded-allow-ips=...`).
+- **Identity**: the user's id, or the peer address `REMOTE_ADDR`. Never `X-Forwarded-For`
+  as sent, which any client can write: behind a proxy, `runtime.proxy` sets the peer address
+  from the header of the proxies in settings.TRUSTED_PROXIES, and only theirs.
 """
 
 from django.contrib.auth.models import AnonymousUser

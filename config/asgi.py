@@ -20,6 +20,7 @@ from django.conf import settings  # noqa: E402
 
 from orders.routing import websocket_urlpatterns  # noqa: E402
 from runtime.handlers import http_application  # noqa: E402
+from runtime.proxy import behind_trusted_proxies  # noqa: E402
 from runtime.startup import settle  # noqa: E402
 
 
@@ -32,6 +33,8 @@ def websocket_application() -> OriginValidator:
     )
 
 
-application = ProtocolTypeRouter({"http": http_application(), "websocket": websocket_application()})
+application = behind_trusted_proxies(
+    ProtocolTypeRouter({"http": http_application(), "websocket": websocket_application()})
+)
 
 settle()

@@ -12,8 +12,9 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings_hot"  # this worker's, w
 django.setup(set_prefix=False)
 
 from runtime.handlers import http_application  # noqa: E402
+from runtime.proxy import behind_trusted_proxies  # noqa: E402
 from runtime.startup import settle  # noqa: E402
 
-application = http_application()
+application = behind_trusted_proxies(http_application())
 
 settle()

@@ -4,6 +4,8 @@ Development needs nothing set: SQLite in the project folder, debug on, a throwaw
 Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL.
 """
 
+import ipaddress
+import os
 from pathlib import Path
 from typing import Any
 
@@ -262,10 +264,26 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Security -------------------------------------------------------------------------------
-# Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1 so Django trusts
-# X-Forwarded-Proto; DJANGO_SECURE_SSL_REDIRECT=0 when the proxy already redirects.
-if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The proxies in front of the workers, whose X-Forwarded-For and X-Forwarded-Proto give the
+# client's address (every throttle counts by it) and scheme (runtime/proxy.py): addresses or
+# networks, `*` for any peer (only where nothing else can reach the workers). None by default:
+# the peer is the client and those headers are ignored. DJANGO_SECURE_SSL_REDIRECT=0 when the
+# proxy already redirects.
+TRUSTED_PROXIES: list[str] = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        if _proxy != "*":
+            ipaddress.ip_network(_proxy)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an IP address, a network or *."
+        ) from None
+if "DJANGO_SECURE_PROXY_SSL_HEADER" in os.environ:
+    # It trusted X-Forwarded-Proto from any peer; the proxy rule above trusts it from the proxy.
+    raise ImproperlyConfigured(
+        "DJANGO_SECURE_PROXY_SSL_HEADER is gone: set DJANGO_TRUSTED_PROXIES to the proxy's "
+        "address instead (its X-Forwarded-Proto is then believed, and only its)."
+    )
 SECURE_SSL_REDIRECT: bool = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load-balancer probes (runtime/health.py) speak plain HTTP to the worker.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -10,6 +10,9 @@ see this one's in-memory SQLite).
 import http.client
 import json
 import os
+import re
+import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -17,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -179,6 +182,25 @@ def serve_in_thread(application: Callable[..., Any] | None = None) -> Iterator[i
 # --- In a process of its own -------------------------------------------------------------------
 
 
+def readme_production_arguments() -> list[str]:
+    """uvicorn's arguments in the README's production command, as an operator copies them."""
+    readme = (PROJECT / "README.md").read_text()
+    match = re.search(r"^ *\.venv/bin/uvicorn (config\.asgi:application .*)$", readme, re.MULTILINE)
+    assert match is not None, "README.md has no `.venv/bin/uvicorn config.asgi:application` line"
+    return shlex.split(match[1])
+
+
+def _set_options(arguments: list[str], values: dict[str, str]) -> list[str]:
+    """`arguments` with the value of each option in `values` replaced (or added)."""
+    result = list(arguments)
+    for option, value in values.items():
+        if option in result:
+            result[result.index(option) + 1] = value
+        else:
+            result += [option, value]
+    return result
+
+
 @dataclass
 class UvicornProcess:
     """`uvicorn config.asgi:application` in a subprocess, its output in `log`."""
@@ -196,16 +218,26 @@ class UvicornProcess:
         log: Path,
         application_name: str = "",
         application: str = "config.asgi:application",
+        production: bool = False,
     ) -> "UvicornProcess":
-        """Launch `application` with exactly `env`; not serving yet (see `wait_until_serving`)."""
+        """Launch `application` with exactly `env`; not serving yet (see `wait_until_serving`).
+
+        `production` runs the README's production command instead, on this port, one worker.
+        """
         port = free_port()
+        if production:
+            arguments = _set_options(
+                readme_production_arguments(), {"--host": HOST, "--port": str(port)}
+            )
+            arguments = _set_options(arguments, {"--workers": "1"})
+        else:
+            arguments = [
+                *(application, "--host", HOST, "--port", str(port)),
+                *("--lifespan", "off", "--no-access-log", "--no-proxy-headers"),
+            ]
         with log.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603 (a fixed command line)
-                [
-                    *(sys.executable, "-m", "uvicorn", application),
-                    *("--host", HOST, "--port", str(port)),
-                    *("--lifespan", "off", "--no-access-log"),
-                ],
+                [sys.executable, "-m", "uvicorn", *arguments],
                 cwd=PROJECT,
                 env=env,
                 stdout=out,
@@ -249,6 +281,13 @@ class UvicornProcess:
                 self.process.wait(STOP_TIMEOUT)
 
 
+# What the README's production command needs set, for a server on loopback.
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+}
+
+
 def spawn_live(
     log_dir: Path, *, application: str = "config.asgi:application", **env: str
 ) -> UvicornProcess:
@@ -258,6 +297,12 @@ def spawn_live(
     runner's DJANGO_, DATABASE_, DB_POOL_, API_THROTTLE_ and REDIS_ variables are not inherited.
     `env` adds or overrides variables.
     """
+    return _spawn_on_test_database(log_dir, env, application=application, production=False)
+
+
+def _spawn_on_test_database(
+    log_dir: Path, env: dict[str, str], *, application: str, production: bool
+) -> UvicornProcess:
     name = f"orderdesk-test-{uuid.uuid4().hex[:12]}"
     inherited = {
         key: value
@@ -273,23 +318,38 @@ def spawn_live(
         "API_THROTTLE_USER": "1000000/min",
         "API_THROTTLE_ORDERS": "1000000/min",
         "API_THROTTLE_LOGIN": "1000000/min",
+        **(PRODUCTION_ENV if production else {}),
         **env,
     }
     log = log_dir / f"{name}.log"
-    return UvicornProcess.spawn(server_env, log, application_name=name, application=application)
+    return UvicornProcess.spawn(
+        server_env, log, application_name=name, application=application, production=production
+    )
 
 
 @contextmanager
-def live_server(
-    log_dir: Path, *, application: str = "config.asgi:application", **env: str
-) -> Iterator[UvicornProcess]:
-    """`spawn_live`, serving; stopped afterwards (before pytest-django flushes the database)."""
-    server = spawn_live(log_dir, application=application, **env)
+def _serving(server: UvicornProcess) -> Iterator[UvicornProcess]:
     try:
         server.wait_until_serving()
         yield server
     finally:
         server.stop()
+
+
+def live_server(
+    log_dir: Path, *, application: str = "config.asgi:application", **env: str
+) -> AbstractContextManager[UvicornProcess]:
+    """`spawn_live`, serving; stopped afterwards (before pytest-django flushes the database)."""
+    return _serving(spawn_live(log_dir, application=application, **env))
+
+
+def production_server(log_dir: Path, **env: str) -> AbstractContextManager[UvicornProcess]:
+    """`live_server` running the README's production command (debug off, one worker)."""
+    return _serving(
+        _spawn_on_test_database(
+            log_dir, env, application="config.asgi:application", production=True
+        )
+    )
 
 
 def post_json(

@@ -63,6 +63,18 @@ class TestSettings:
             "['https://desk.example.com', 'https://api.example.com']"
         )
 
+    @pytest.mark.parametrize("proxies", ["proxy.internal", "10.0.0.1/8", "127.0.0.1,nope"])
+    def test_refuse_trusted_proxies_that_are_not_addresses_or_networks(self, proxies):
+        result = run_manage("check", DJANGO_TRUSTED_PROXIES=proxies)
+        assert result.returncode != 0
+        assert "DJANGO_TRUSTED_PROXIES" in result.stderr
+        assert "is not an IP address, a network or *" in result.stderr
+
+    def test_refuse_the_old_proxy_header_switch_that_trusted_anyone(self):
+        result = run_manage("check", DJANGO_SECURE_PROXY_SSL_HEADER="1")
+        assert result.returncode != 0
+        assert "set DJANGO_TRUSTED_PROXIES" in result.stderr
+
     def test_fail_the_deployment_checks_with_debug_on(self):
         result = run_manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="1")
         assert result.returncode != 0

@@ -3,8 +3,9 @@
 The live tests run uvicorn in a subprocess against a database of their own: a throwaway
 PostgreSQL server (scripts/pg) they stop and start again, or a port that accepts connections
 and never answers (a hung server, a black-holed network). The server runs with DEBUG on, where
-an unmapped error shows as a traceback 500, and with SECURE_SSL_REDIRECT on behind a proxy
-header, as production runs; API requests say they came over HTTPS, the probes do not.
+an unmapped error shows as a traceback 500, and with SECURE_SSL_REDIRECT on behind a trusted
+proxy (DJANGO_TRUSTED_PROXIES=127.0.0.1), as production runs; API requests say they came over
+HTTPS, the probes do not.
 
 The first tests check the mapping itself in process, for every error the database layer raises.
 """
@@ -143,7 +144,7 @@ def server_env(database_url: str) -> dict[str, str]:
         "DB_POOL_TIMEOUT": str(POOL_TIMEOUT),
         "DJANGO_DEBUG": "1",
         "DJANGO_SECURE_SSL_REDIRECT": "1",
-        "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
+        "DJANGO_TRUSTED_PROXIES": "127.0.0.1",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     }
 
