@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 
+from runtime.admin_lookups import BoundedLookups
 from users.models import User
 
 from .exceptions import OrderError
@@ -80,7 +81,7 @@ class ProductEventInline(ReadOnlyInline[ProductEvent, Product]):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin[Product]):
+class ProductAdmin(BoundedLookups[Product]):
     list_display = ("sku", "name", "price", "stock", "is_active", "updated_at")
     list_editable = ("is_active",)
     list_filter = (StockLevelFilter, "is_active")
@@ -133,7 +134,7 @@ def _transition_action(to_status: str, label: str) -> Callable[..., None]:
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin[Order]):
+class OrderAdmin(BoundedLookups[Order]):
     list_display = ("id", "customer", "status", "total", "line_count", "created_at")
     list_filter = ("status", "created_at")
     list_select_related = ("customer",)

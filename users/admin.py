@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from runtime.admin_lookups import BoundedLookups
 from users.models import User
 
 
@@ -20,7 +21,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(BoundedLookups[User], BaseUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     ordering = ("email",)
