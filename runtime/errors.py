@@ -8,16 +8,25 @@ from django.views import defaults
 
 from runtime.unavailable import database_unavailable_response, is_database_unavailable
 
+BODY_TOO_LARGE = "Request body exceeds the maximum size."
+
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def body_too_large(path: str) -> HttpResponse:
+    """The 413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE: JSON under /api/, text elsewhere."""
+    if path.startswith("/api/"):
+        return JsonResponse({"detail": BODY_TOO_LARGE}, status=413)
+    return HttpResponse(BODY_TOO_LARGE, status=413, content_type="text/plain; charset=utf-8")
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
         return defaults.bad_request(request, exception)  # type: ignore[arg-type]
     if isinstance(exception, RequestDataTooBig):
-        return JsonResponse({"detail": "Request body exceeds the maximum size."}, status=413)
+        return body_too_large(request.path)
     return JsonResponse({"detail": "Bad request."}, status=400)
 
 

@@ -23,12 +23,19 @@ code (sync middleware, sync views, the ORM behind `sync_to_async`) runs on a thr
    Here the disconnect is watched without the group (`DisconnectWatch`) and the request's
    attributes are dropped when it is done, so reference counting frees it.
 
+4. Django reads a whole body (to a temporary file, on disk past FILE_UPLOAD_MAX_MEMORY_SIZE)
+   before it looks at the body's size: a client could make a worker spool 64 MB before its
+   413. Here a body declared (Content-Length) or found, while it arrives, to be larger than
+   DATA_UPLOAD_MAX_MEMORY_SIZE is answered 413 at once and the rest is not read. orderdesk
+   takes no file uploads, so the limit holds for every request.
+
 On the fast path (`api/plain/fast.py`) 1. and 2. together were about a fifth of a request's
 CPU (docs/benchmarks.md).
 
-On a Django or asgiref upgrade: re-read `django.core.handlers.asgi.ASGIHandler.handle` and
-`__call__` against `_handle` and `__call__` here, and asgiref's `ThreadSensitiveContext`;
-tests/test_tripwires.py fails when any of them changed since the version reviewed.
+On a Django or asgiref upgrade: re-read `django.core.handlers.asgi.ASGIHandler.handle`,
+`__call__` and `read_body` against `_handle`, `__call__` and `BodyCap` here, and asgiref's
+`ThreadSensitiveContext`; tests/test_tripwires.py fails when any of them changed since the
+version reviewed.
 """
 
 import asyncio
@@ -44,6 +51,8 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers import asgi
 from django.db import close_old_connections, reset_queries
 from django.urls import set_script_prefix
+
+from runtime.errors import body_too_large
 
 
 class DisconnectWatch:
@@ -98,6 +107,38 @@ class RequestThread(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
+class BodyTooLarge(Exception):
+    """The request's body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE: 4. in the module docstring."""
+
+
+class BodyCap:
+    """`receive`, counting the body's bytes as they arrive: past `limit`, BodyTooLarge.
+
+    Django's `read_body` calls it until the body ends; raising stops it there, unread.
+    """
+
+    def __init__(self, receive: Any, limit: int) -> None:
+        self.receive = receive
+        self.limit = limit
+        self.seen = 0
+
+    @staticmethod
+    def declared_too_large(scope: dict[str, Any], limit: int) -> bool:
+        """Whether the Content-Length header already says the body is over `limit`."""
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                return value.isdigit() and int(value) > limit
+        return False
+
+    async def __call__(self) -> dict[str, Any]:
+        message: dict[str, Any] = await self.receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                raise BodyTooLarge
+        return message
+
+
 class ASGIHandler(asgi.ASGIHandler):
     """`django.core.handlers.asgi.ASGIHandler` with reused request threads (module docstring)."""
 
@@ -122,13 +163,27 @@ class ASGIHandler(asgi.ASGIHandler):
             else:
                 thread.shutdown(wait=False)
 
+    async def read_body_within_limit(self, scope: dict[str, Any], receive: Any) -> Any:
+        """`read_body`, raising BodyTooLarge (4. above) instead of reading a body over the limit."""
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is None:
+            return await self.read_body(receive)
+        if BodyCap.declared_too_large(scope, limit):
+            raise BodyTooLarge
+        return await self.read_body(BodyCap(receive, limit))
+
     async def _handle(
         self, scope: dict[str, Any], receive: Any, send: Any, thread: RequestThread
     ) -> None:
-        """Django 6.1's `ASGIHandler.handle`, but for 2. and 3. above."""
+        """Django 6.1's `ASGIHandler.handle`, but for 2., 3. and 4. above."""
         try:
-            body_file = await self.read_body(receive)
+            body_file = await self.read_body_within_limit(scope, receive)
         except RequestAborted:
+            return
+        except BodyTooLarge:
+            refusal = body_too_large(scope.get("path", ""))
+            refusal["Connection"] = "close"  # the rest of the body is not read
+            await self.send_response(refusal, send)
             return
 
         with closing(body_file):

@@ -33,6 +33,11 @@ MIDDLEWARE = "runtime/middleware.py"
 REVIEWED: list[tuple[Callable[..., Any], str, str]] = [
     (asgi.ASGIHandler.handle, "c91f27c7fcdc3fff", f"{HANDLERS}: ASGIHandler._handle copies it"),
     (
+        asgi.ASGIHandler.read_body,
+        "88b4e284fc829700",
+        f"{HANDLERS}: BodyCap stops it at the limit by raising from `receive`",
+    ),
+    (
         asgi.ASGIHandler.__call__,
         "f756809e9c9308dc",
         f"{HANDLERS}: ASGIHandler.__call__ replaces it",

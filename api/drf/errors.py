@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from orders.exceptions import (
     OrderError,
 )
+from runtime.errors import BODY_TOO_LARGE
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -34,7 +35,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail)
     elif isinstance(exc, RequestDataTooBig):
         return Response(
-            {"detail": "Request body exceeds the maximum size."},
+            {"detail": BODY_TOO_LARGE},
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     # Imported here: importing rest_framework.views imports the classes named in its settings,

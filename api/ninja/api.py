@@ -26,6 +26,7 @@ from api.ninja.users import router as users_router
 from orders.exceptions import (
     OrderError,
 )
+from runtime.errors import BODY_TOO_LARGE
 from runtime.unavailable import (
     DATABASE_UNAVAILABLE_ERRORS,
     database_unavailable_response,
@@ -162,9 +163,7 @@ def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
     """Django's refusals of a request (too many fields, a body over the limit) raise inside the
     operation, where ninja would answer them with a traceback when DEBUG is on."""
     if isinstance(exc, RequestDataTooBig):
-        return api.create_response(
-            request, {"detail": "Request body exceeds the maximum size."}, status=413
-        )
+        return api.create_response(request, {"detail": BODY_TOO_LARGE}, status=413)
     return api.create_response(request, {"detail": "Bad request."}, status=400)
 
 

@@ -9,6 +9,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from runtime.errors import BODY_TOO_LARGE
+
 
 class ApiError(Exception):
     """A refusal, answered as JSON `{"detail": ...}` by `json_view`."""
@@ -62,7 +64,7 @@ def json_view[V: Callable[..., Any]](method: str) -> Callable[[V], V]:
     def answer(error: Exception) -> JsonResponse:
         if isinstance(error, ApiError):
             return error.response()
-        return JsonResponse({"detail": "Request body exceeds the maximum size."}, status=413)
+        return JsonResponse({"detail": BODY_TOO_LARGE}, status=413)
 
     def decorator(view: V) -> V:
         if iscoroutinefunction(view):
