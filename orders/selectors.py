@@ -1,10 +1,15 @@
 """Reads of the order domain. They return querysets so sync and async callers share them."""
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from runtime import asyncdb, reads
 from runtime.prepared import PreparedValues
@@ -111,6 +116,62 @@ def orders_stale_pending(*, created_before: datetime) -> OrderQuerySet:
         Order.objects.filter(status=Order.Status.PENDING, created_at__lt=created_before)
         .select_related("customer")
         .order_by("created_at", "id")
+    )
+
+
+# --- The staff's first screen (the admin index) ----------------------------------------------
+
+# The statuses whose orders have been paid for: what "revenue" counts.
+PAID_STATUSES = (Order.Status.PAID, Order.Status.SHIPPED, Order.Status.DELIVERED)
+
+
+@dataclass(frozen=True)
+class DeskSummary:
+    """Today at the desk: orders and revenue, the workload by status, what runs out, two weeks."""
+
+    today_orders: int
+    today_revenue: Decimal
+    by_status: list[tuple[str, int]]  # (status, orders), every status in its declared order
+    low_stock: Sequence[Product]  # active products with LOW_STOCK units or fewer, fewest first
+    low_stock_count: int
+    daily_orders: list[tuple[date, int]]  # the last `days` UTC days, oldest first, today last
+
+
+def desk_summary(*, now: datetime | None = None, days: int = 14, shown: int = 10) -> DeskSummary:
+    """The admin index's figures in four queries, whatever the number of orders and products.
+
+    "Today" is the UTC day of `now`. Revenue is the total of today's orders that are paid for.
+    """
+    now = now or timezone.now()
+    today = now.astimezone(UTC).date()
+    midnight = datetime.combine(today, time.min, tzinfo=UTC)
+    first_day = today - timedelta(days=days - 1)
+
+    figures = Order.objects.filter(created_at__gte=midnight).aggregate(
+        orders=Count("id"), revenue=Sum("total", filter=Q(status__in=PAID_STATUSES))
+    )
+    counts = dict(Order.objects.order_by().values_list("status").annotate(n=Count("id")))
+    low = Product.objects.filter(is_active=True, stock__lte=Product.LOW_STOCK).annotate(
+        matching=Window(Count("id"))
+    )
+    low_stock = list(low.order_by("stock", "sku")[:shown])
+    per_day = dict(
+        Order.objects.filter(created_at__gte=datetime.combine(first_day, time.min, tzinfo=UTC))
+        .annotate(day=TruncDate("created_at", tzinfo=UTC))
+        .order_by()
+        .values_list("day")
+        .annotate(n=Count("id"))
+    )
+    return DeskSummary(
+        today_orders=figures["orders"],
+        today_revenue=(figures["revenue"] or Decimal(0)).quantize(Decimal("0.01")),
+        by_status=[(status, counts.get(status, 0)) for status in Order.Status.values],
+        low_stock=low_stock,
+        low_stock_count=low_stock[0].matching if low_stock else 0,
+        daily_orders=[
+            (first_day + timedelta(days=n), per_day.get(first_day + timedelta(days=n), 0))
+            for n in range(days)
+        ],
     )
 
 
