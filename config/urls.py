@@ -23,6 +23,13 @@ urlpatterns = [
     path("orders/board/", order_views.order_board_page, name="order-board"),
     path("orders/<int:order_id>/", order_views.order_detail_page, name="order-detail"),
     path(
+        "orders/<int:order_id>/move/",
+        order_views.order_transition_page,
+        name="order-transition",
+    ),
+    path("orders/new/", order_views.order_new_page, name="order-new"),
+    path("products/", order_views.catalogue_page, name="catalogue"),
+    path(
         "login/",
         auth_views.LoginView.as_view(
             redirect_authenticated_user=True, authentication_form=LoginForm

@@ -175,6 +175,14 @@ def desk_summary(*, now: datetime | None = None, days: int = 14, shown: int = 10
     )
 
 
+def products_for_sale(*, query: str = "") -> QuerySet[Product]:
+    """The storefront's catalogue: active products, by name; `query` matches name or SKU."""
+    products = Product.objects.filter(is_active=True)
+    if query:
+        products = products.filter(Q(name__icontains=query) | Q(sku__icontains=query))
+    return products.order_by("name", "id")
+
+
 def products_visible_to(*, user: User | AnonymousUser) -> QuerySet[Product]:
     """Staff see every product, everyone else the active ones; ordered by SKU."""
     products = Product.objects.all() if user.is_staff else Product.objects.filter(is_active=True)

@@ -306,6 +306,16 @@ def idempotency_keys_purge(
     return expired
 
 
+def transitions_for(*, order: Order, actor: User) -> list[str]:
+    """The moves `actor` may make on `order` now (what `order_transition` would accept)."""
+    allowed = Order.TRANSITIONS[order.status]
+    if not actor.is_staff:
+        if order.customer_id != actor.pk:
+            return []
+        allowed = allowed & CUSTOMER_TRANSITIONS
+    return [status for status in Order.Status.values if status in allowed]
+
+
 def order_transition(
     *, order: Order, to_status: str, actor: User | None, expected_status: str | None = None
 ) -> Order:

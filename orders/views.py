@@ -13,17 +13,27 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from users.models import User
 
-from .exceptions import OrderNotFound
-from .selectors import order_get, order_history, order_list, orders_of_customer
+from .exceptions import OrderError, OrderNotFound
+from .forms import CatalogueSearchForm, OrderLineFormSet, PlaceOrderForm, TransitionForm
+from .models import Order
+from .selectors import (
+    order_get,
+    order_history,
+    order_list,
+    orders_of_customer,
+    products_for_sale,
+)
+from .services import order_place, order_transition, transitions_for
 
 # The request every style is shown refusing: the article's example of bad input.
 BAD_SIGNUP = {
@@ -333,16 +343,118 @@ def order_list_page(request: HttpRequest) -> HttpResponse:
     return render(request, "orders/list.html", {"page": page, "orders": page.object_list})
 
 
+# What the order page's buttons say for each move.
+MOVE_LABELS: dict[str, str] = {
+    Order.Status.PAID: "Pay",
+    Order.Status.SHIPPED: "Mark shipped",
+    Order.Status.DELIVERED: "Mark delivered",
+    Order.Status.CANCELLED: "Cancel order",
+}
+
+
+def _visible_order(request: HttpRequest, order_id: int) -> Order:
+    try:
+        return order_get(user=request.user, order_id=order_id)
+    except OrderNotFound:
+        raise Http404("No such order.") from None
+
+
 @require_safe
 @login_required
 def order_detail_page(request: HttpRequest, order_id: int) -> HttpResponse:
-    """One order with its lines and history: the owner's, or any for staff; others get 404."""
-    try:
-        order = order_get(user=request.user, order_id=order_id)
-    except OrderNotFound:
-        raise Http404("No such order.") from None
+    """One order with its lines and history: the owner's, or any for staff; others get 404.
+
+    With a button for each move the viewer may make now (pay or cancel for its customer,
+    every allowed move for staff).
+    """
+    order = _visible_order(request, order_id)
+    moves = [
+        (status, MOVE_LABELS[status])
+        for status in transitions_for(order=order, actor=cast(User, request.user))
+    ]
     return render(
-        request, "orders/detail.html", {"order": order, "history": order_history(order=order)}
+        request,
+        "orders/detail.html",
+        {"order": order, "history": order_history(order=order), "moves": moves},
+    )
+
+
+@require_POST
+@login_required
+def order_transition_page(request: HttpRequest, order_id: int) -> HttpResponse:
+    """A button of the order page: the move through `order_transition`, its result a message."""
+    order = _visible_order(request, order_id)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the order's moves.")
+    else:
+        try:
+            order_transition(
+                order=order, to_status=form.cleaned_data["status"], actor=cast(User, request.user)
+            )
+        except OrderError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Order #{order.pk} is {order.status} now.")
+    return redirect("order-detail", order_id=order.pk)
+
+
+CATALOGUE_PAGE_SIZE = 20
+
+
+@require_safe
+def catalogue_page(request: HttpRequest) -> HttpResponse:
+    """The products for sale, searched by name or SKU, a page at a time."""
+    search = CatalogueSearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    products = products_for_sale(query=query) if search.is_valid() else products_for_sale()[:0]
+    page = Paginator(products, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "orders/catalogue.html",
+        {"search": search, "query": query, "page": page},
+        status=200 if search.is_valid() else 400,
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def order_new_page(request: HttpRequest) -> HttpResponse:
+    """The order form: lines of product and quantity, placed through `order_place`.
+
+    Any error redisplays the form with what was typed and the error next to its field, and
+    writes nothing (422 for the form's own checks, the domain's status for its refusals). The
+    form's idempotency key, made when it is drawn, makes a second submit replay the first.
+    """
+    refusal = None
+    status = 200
+    if request.method == "POST":
+        key = PlaceOrderForm(request.POST)
+        lines = OrderLineFormSet(request.POST, prefix="lines")
+        status = 422
+        if key.is_valid() and lines.is_valid():
+            try:
+                order = order_place(
+                    customer=cast(User, request.user),
+                    lines=lines.line_items(),
+                    idempotency_key=key.cleaned_data["idempotency_key"],
+                )
+            except OrderError as error:
+                refusal = lines.show_refusal(error)
+                status = error.status
+            else:
+                messages.success(request, f"Order #{order.pk} placed: {order.total} to pay.")
+                return redirect("order-detail", order_id=order.pk)
+    else:
+        key = PlaceOrderForm.fresh()
+        product = request.GET.get("product", "")
+        initial = [{"product": product, "quantity": 1}] if product.isdigit() else []
+        lines = OrderLineFormSet(prefix="lines", initial=initial)
+    return render(
+        request,
+        "orders/new.html",
+        {"key_form": key, "lines": lines, "refusal": refusal},
+        status=status,
     )
 
 

@@ -60,6 +60,8 @@ class TestThePolicyInABrowser:
             "/orders/",
             f"/orders/{order.pk}/",
             "/orders/board/",
+            "/products/",
+            "/orders/new/",
             "/admin/",
             "/admin/orders/order/",
             f"/admin/orders/order/{order.pk}/change/",
