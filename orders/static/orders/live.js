@@ -114,29 +114,36 @@
     }
     const history = document.querySelector("article" + selector + " #history");
     if (history) appendHistory(history, event);
+    // The order page's buttons depend on the status and on who looks: the server redraws them.
+    if (document.querySelector("article" + selector + " #order-moves")) refresh(["order-moves"]);
+  }
+
+  // Fetch this page again and swap in the elements with these ids; whether that worked.
+  async function refresh(ids) {
+    try {
+      const response = await fetch(location.href, {
+        credentials: "same-origin",
+        headers: { Accept: "text/html" },
+      });
+      if (!response.ok || response.redirected) return false;
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const id of ids) {
+        const region = document.getElementById(id);
+        const replacement = fresh.getElementById(id);
+        if (region && replacement) region.replaceWith(document.importNode(replacement, true));
+      }
+      return true;
+    } catch (error) {
+      return false; // offline again, most likely: the socket's own close handler takes it from here
+    }
   }
 
   // After a reconnection: events sent while the socket was down are gone, so fetch this page
   // again and swap in its live parts ([data-live-region]), then apply what arrived meanwhile.
   async function catchUp() {
     held = [];
-    let upToDate = false;
-    try {
-      const response = await fetch(location.href, {
-        credentials: "same-origin",
-        headers: { Accept: "text/html" },
-      });
-      if (response.ok && !response.redirected) {
-        const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-        for (const region of document.querySelectorAll("[data-live-region][id]")) {
-          const replacement = fresh.getElementById(region.id);
-          if (replacement) region.replaceWith(document.importNode(replacement, true));
-        }
-        upToDate = true;
-      }
-    } catch (error) {
-      // Offline again, most likely: the socket's own close handler takes it from here.
-    }
+    const regions = [...document.querySelectorAll("[data-live-region][id]")].map((r) => r.id);
+    const upToDate = await refresh(regions);
     const events = held;
     held = null;
     events.forEach(apply);
