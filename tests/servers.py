@@ -311,3 +311,46 @@ def post_json(
         return reply.status, reply.json()
     except ValueError:
         return reply.status, {"unparsed": reply.body.decode(errors="replace")[:2000]}
+
+
+# --- Servers on a database of their own --------------------------------------------------------
+
+# What a live server's database of its own needs: a customer with an order (pending), a product
+# in stock, the customer's API token and logged-in session. Run by `manage.py shell -c`; its last
+# line is the JSON.
+SEED = """
+import json
+from django.conf import settings
+from django.test import Client
+from orders.factories import OrderFactory, ProductFactory, UserFactory
+from users.services import token_issue
+user = UserFactory.create()
+product = ProductFactory.create(stock=1000)
+order = OrderFactory.create(customer=user)
+client = Client()
+client.force_login(user)
+print(json.dumps({
+    "user": user.pk,
+    "email": user.email,
+    "product": product.pk,
+    "order": order.pk,
+    "token": token_issue(user=user),
+    "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
+}))
+"""
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """`manage.py ARGS` with exactly `env`; its standard output. Raises when it fails."""
+    result = subprocess.run(  # noqa: S603 (a fixed command line)
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr}")
+    return result.stdout
