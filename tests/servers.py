@@ -4,12 +4,14 @@
 shares the test database (SQLite's in-memory one included) and the channel layer.
 `UvicornProcess` runs config.asgi in a process of its own, configured by environment variables;
 `spawn_live`/`live_server` point one at the test database (PostgreSQL: another process cannot
-see this one's in-memory SQLite).
+see this one's in-memory SQLite). `production_site` runs the README's production command, debug
+off and static files collected, on a database of its own.
 """
 
 import http.client
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -196,9 +198,11 @@ class UvicornProcess:
         log: Path,
         application_name: str = "",
         application: str = "config.asgi:application",
+        port: int | None = None,
     ) -> "UvicornProcess":
-        """Launch `application` with exactly `env`; not serving yet (see `wait_until_serving`)."""
-        port = free_port()
+        """Launch `application` with exactly `env` (on `port`, else a free one); not serving yet
+        (see `wait_until_serving`)."""
+        port = port or free_port()
         with log.open("wb") as out:
             process = subprocess.Popen(  # noqa: S603 (a fixed command line)
                 [
@@ -249,6 +253,15 @@ class UvicornProcess:
                 self.process.wait(STOP_TIMEOUT)
 
 
+def inherited_env() -> dict[str, str]:
+    """The runner's environment without the variables that configure orderdesk."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "DB_POOL_", "API_THROTTLE_", "REDIS_"))
+    }
+
+
 def spawn_live(
     log_dir: Path, *, application: str = "config.asgi:application", **env: str
 ) -> UvicornProcess:
@@ -259,13 +272,8 @@ def spawn_live(
     `env` adds or overrides variables.
     """
     name = f"orderdesk-test-{uuid.uuid4().hex[:12]}"
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "DB_POOL_", "API_THROTTLE_", "REDIS_"))
-    }
     server_env = {
-        **inherited,
+        **inherited_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"{database_url()}?application_name={name}",
         "DJANGO_DEBUG": "1",
@@ -354,3 +362,61 @@ def manage(env: dict[str, str], *args: str) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr}")
     return result.stdout
+
+
+# --- The README's production command ------------------------------------------------------------
+
+
+@dataclass
+class ProductionSite:
+    """The production server (`production_site`), what it was seeded with and its static files."""
+
+    server: UvicornProcess
+    static_root: Path
+    seed: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def get(self, path: str, **headers: str) -> Reply:
+        """A GET as its TLS-terminating proxy passes one on (`X-Forwarded-Proto: https`)."""
+        return request(
+            self.server.port, "GET", path, headers={"X-Forwarded-Proto": "https", **headers}
+        )
+
+
+@contextmanager
+def production_site(root: Path) -> Iterator[ProductionSite]:
+    """The README's production steps in `root`: `collectstatic --noinput`, then uvicorn serving
+    config.asgi with debug off, a real secret key and named hosts, on a SQLite database of its
+    own (migrated and seeded with SEED); stopped afterwards.
+
+    Production's defaults hold (HTTPS redirect, secure cookies, HSTS): the server sits behind a
+    TLS proxy as production's does (`DJANGO_SECURE_PROXY_SSL_HEADER=1`), so a request must say it
+    came over HTTPS (`ProductionSite.get`). A browser here reaches the worker itself, over HTTP:
+    its origin is the one the forms and the socket accept.
+    """
+    port = free_port()
+    origin = f"http://{HOST}:{port}"
+    env = {
+        **inherited_env(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(root / "static"),
+        "DJANGO_SECURE_PROXY_SSL_HEADER": "1",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": origin,
+        "DJANGO_WEBSOCKET_ORIGINS": origin,
+    }
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    seed = json.loads(manage(env, "shell", "-c", SEED).splitlines()[-1])
+    server = UvicornProcess.spawn(env, root / "uvicorn.log", port=port)
+    try:
+        server.wait_until_serving()
+        yield ProductionSite(server=server, static_root=root / "static", seed=seed)
+    finally:
+        server.stop()
