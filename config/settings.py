@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "servestatic",  # its configuration checks
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -81,6 +82,9 @@ if env.bool("DJANGO_DAPHNE_RUNSERVER", default=DEBUG):
 # them as Django's own (runtime/checks.py), so none is silenced.
 MIDDLEWARE = [
     "runtime.middleware.SecurityMiddleware",
+    # Static files (ServeStatic's middleware, runtime/staticfiles.py): right after the HTTPS
+    # redirect and the security headers, before anything that reads a session or the database.
+    "runtime.staticfiles.serve_static",
     "runtime.middleware.ContentSecurityPolicyMiddleware",
     "runtime.middleware.SessionMiddleware",
     "runtime.middleware.CommonMiddleware",
@@ -260,8 +264,17 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------
+# The workers serve them (ServeStatic's middleware, above) from STATIC_ROOT, where
+# `manage.py collectstatic --noinput` puts them before the workers start: each file under a name
+# with a hash of its content (`base.5af66c1b1797.css`), which `{% static %}` writes into the
+# pages and which is cached for ten years (`immutable`), and gzip-compressed beside it. While
+# debugging `{% static %}` writes the plain names and the files come from the apps' folders.
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Security -------------------------------------------------------------------------------
 # The proxies in front of the workers, whose X-Forwarded-For and X-Forwarded-Proto give the

@@ -21,7 +21,9 @@ INSTALLED_APPS = [
     "orders",
     "runtime.apps.ProjectConfig",
 ]
-# The same stack as the monolith's, but messages (no app, no page that shows one).
-MIDDLEWARE = [path for path in MIDDLEWARE if path != "runtime.middleware.MessageMiddleware"]
+# The same stack as the monolith's, but messages (no app, no page that shows one) and static
+# files (the monolith's workers serve them: the proxy sends only /api/fast/ here).
+_left_out = {"runtime.middleware.MessageMiddleware", "runtime.staticfiles.serve_static"}
+MIDDLEWARE = [path for path in MIDDLEWARE if path not in _left_out]
 ROOT_URLCONF = "config.urls_hot"
 ASGI_APPLICATION = "config.asgi_hot.application"

@@ -8,6 +8,7 @@ from django.core.exceptions import SynchronousOnlyOperation
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory, UserFactory
 from orders.models import Order, Product
+from tests import servers
 from users.models import User
 
 
@@ -39,6 +40,14 @@ def make_order(db: None) -> Callable[..., Order]:
         return OrderFactory.create(**kwargs)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def production_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[servers.ProductionSite]:
+    """The README's production command, static files collected, debug off (tests/servers.py):
+    one server for the run, started when a test first asks for it."""
+    with servers.production_site(tmp_path_factory.mktemp("production")) as site:
+        yield site
 
 
 @pytest.fixture(autouse=True)

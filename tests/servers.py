@@ -4,7 +4,8 @@
 shares the test database (SQLite's in-memory one included) and the channel layer.
 `UvicornProcess` runs config.asgi in a process of its own, configured by environment variables;
 `spawn_live`/`live_server` point one at the test database (PostgreSQL: another process cannot
-see this one's in-memory SQLite).
+see this one's in-memory SQLite). `production_site` runs the README's production command, debug
+off and static files collected, on a database of its own.
 """
 
 import http.client
@@ -216,15 +217,18 @@ class UvicornProcess:
         cls,
         env: dict[str, str],
         log: Path,
+        *,
         application_name: str = "",
         application: str = "config.asgi:application",
         production: bool = False,
+        port: int | None = None,
     ) -> "UvicornProcess":
-        """Launch `application` with exactly `env`; not serving yet (see `wait_until_serving`).
+        """Launch `application` with exactly `env` (on `port`, else a free one); not serving yet
+        (see `wait_until_serving`).
 
-        `production` runs the README's production command instead, on this port, one worker.
+        `production` runs the README's production command instead, on that port, one worker.
         """
-        port = free_port()
+        port = port or free_port()
         if production:
             arguments = _set_options(
                 readme_production_arguments(), {"--host": HOST, "--port": str(port)}
@@ -288,6 +292,15 @@ PRODUCTION_ENV = {
 }
 
 
+def inherited_env() -> dict[str, str]:
+    """The runner's environment without the variables that configure orderdesk."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "DB_POOL_", "API_THROTTLE_", "REDIS_"))
+    }
+
+
 def spawn_live(
     log_dir: Path, *, application: str = "config.asgi:application", **env: str
 ) -> UvicornProcess:
@@ -304,13 +317,8 @@ def _spawn_on_test_database(
     log_dir: Path, env: dict[str, str], *, application: str, production: bool
 ) -> UvicornProcess:
     name = f"orderdesk-test-{uuid.uuid4().hex[:12]}"
-    inherited = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "DB_POOL_", "API_THROTTLE_", "REDIS_"))
-    }
     server_env = {
-        **inherited,
+        **inherited_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"{database_url()}?application_name={name}",
         "DJANGO_DEBUG": "1",
@@ -371,3 +379,104 @@ def post_json(
         return reply.status, reply.json()
     except ValueError:
         return reply.status, {"unparsed": reply.body.decode(errors="replace")[:2000]}
+
+
+# --- Servers on a database of their own --------------------------------------------------------
+
+# What a live server's database of its own needs: a customer with an order (pending), a product
+# in stock, the customer's API token and logged-in session. Run by `manage.py shell -c`; its last
+# line is the JSON.
+SEED = """
+import json
+from django.conf import settings
+from django.test import Client
+from orders.factories import OrderFactory, ProductFactory, UserFactory
+from users.services import token_issue
+user = UserFactory.create()
+product = ProductFactory.create(stock=1000)
+order = OrderFactory.create(customer=user)
+client = Client()
+client.force_login(user)
+print(json.dumps({
+    "user": user.pk,
+    "email": user.email,
+    "product": product.pk,
+    "order": order.pk,
+    "token": token_issue(user=user),
+    "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
+}))
+"""
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    """`manage.py ARGS` with exactly `env`; its standard output. Raises when it fails."""
+    result = subprocess.run(  # noqa: S603 (a fixed command line)
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr}")
+    return result.stdout
+
+
+# --- The README's production command ------------------------------------------------------------
+
+
+@dataclass
+class ProductionSite:
+    """The production server (`production_site`), what it was seeded with and its static files."""
+
+    server: UvicornProcess
+    static_root: Path
+    seed: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def get(self, path: str, **headers: str) -> Reply:
+        """A GET as its TLS-terminating proxy passes one on (`X-Forwarded-Proto: https`)."""
+        return request(
+            self.server.port, "GET", path, headers={"X-Forwarded-Proto": "https", **headers}
+        )
+
+
+@contextmanager
+def production_site(root: Path) -> Iterator[ProductionSite]:
+    """The README's production steps in `root`: `collectstatic --noinput`, then uvicorn serving
+    config.asgi with debug off, a real secret key and named hosts, on a SQLite database of its
+    own (migrated and seeded with SEED); stopped afterwards.
+
+    Production's defaults hold (HTTPS redirect, secure cookies, HSTS): the server sits behind a
+    TLS proxy on the same host (`DJANGO_TRUSTED_PROXIES=127.0.0.1`), so a request must say it
+    came over HTTPS (`ProductionSite.get`). A browser here reaches the worker itself, over HTTP:
+    its origin is the one the forms and the socket accept.
+    """
+    port = free_port()
+    origin = f"http://{HOST}:{port}"
+    env = {
+        **inherited_env(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(root / "static"),
+        "DJANGO_TRUSTED_PROXIES": HOST,
+        "DJANGO_CSRF_TRUSTED_ORIGINS": origin,
+        "DJANGO_WEBSOCKET_ORIGINS": origin,
+    }
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    manage(env, "migrate", "--noinput", "-v", "0")
+    seed = json.loads(manage(env, "shell", "-c", SEED).splitlines()[-1])
+    server = UvicornProcess.spawn(env, root / "uvicorn.log", port=port, production=True)
+    try:
+        server.wait_until_serving()
+        yield ProductionSite(server=server, static_root=root / "static", seed=seed)
+    finally:
+        server.stop()

@@ -1,7 +1,7 @@
 """Test settings: the real ones, with a fast password hasher."""
 
 from config.settings import *  # noqa: F403
-from config.settings import DATABASES
+from config.settings import DATABASES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -14,3 +14,15 @@ ASYNC_DB = "django"
 # The suite's own process counts throttles in memory whatever REDIS_URL says (each test starts
 # with none); the multi-process tests start servers that count in Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Django's plain storage: pages name the files as they are (`/static/orders/live.js`) with no
+# collectstatic first. The production storage (a manifest of hashed names) needs collectstatic,
+# and pytest-django turns debug off, where it refuses a name its manifest lacks:
+# tests/ops/test_static_production.py collects the files and serves them as production does.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# ServeStatic's middleware indexes nothing in process (it would scan STATIC_ROOT for every test
+# client, a fifth of a second when a collectstatic filled it); tests that serve files turn on
+# SERVESTATIC_USE_FINDERS.
+SERVESTATIC_USE_STATIC_ROOT = False

@@ -11,14 +11,16 @@ needs in fixtures listed before `page`, and change it afterwards through the liv
 
 import re
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from config.asgi import application
-from tests.servers import HOST, serve_in_thread
+from tests.servers import HOST, ProductionSite, serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +40,8 @@ expect.set_options(timeout=10_000)
 def live_asgi_server(transactional_db: None) -> Iterator[str]:
     """The project's ASGI application (HTTP and WebSockets) on a free port; yields its URL.
 
-    Static files are served too, as runserver would: the application itself does not.
+    Static files are served from the apps' folders, as runserver serves them (in production the
+    application serves the collected ones itself: `production_page`).
     """
     with serve_in_thread(ASGIStaticFilesHandler(application)) as port:
         yield f"http://{HOST}:{port}"
@@ -59,10 +62,13 @@ def browser() -> Iterator[Browser]:
             browser.close()
 
 
-@pytest.fixture
-def page(request: pytest.FixtureRequest, browser: Browser, live_asgi_server: str) -> Iterator[Page]:
-    """A page in a fresh browser context on the live server; screenshotted if the test fails."""
-    context = browser.new_context(base_url=live_asgi_server)
+@contextmanager
+def open_page(
+    request: pytest.FixtureRequest, browser: Browser, base_url: str, **options: Any
+) -> Iterator[Page]:
+    """A page in a fresh browser context (Playwright's `options`) on the server at `base_url`;
+    screenshotted if the test fails."""
+    context = browser.new_context(base_url=base_url, **options)
     page = context.new_page()
     try:
         yield page
@@ -74,6 +80,24 @@ def page(request: pytest.FixtureRequest, browser: Browser, live_asgi_server: str
             path.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=path, full_page=True)
         context.close()
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, browser: Browser, live_asgi_server: str) -> Iterator[Page]:
+    """A page on the live server."""
+    with open_page(request, browser, live_asgi_server) as page:
+        yield page
+
+
+@pytest.fixture
+def production_page(
+    request: pytest.FixtureRequest, browser: Browser, production_site: ProductionSite
+) -> Iterator[Page]:
+    """A page on the production server (tests/servers.py), as a browser behind its TLS proxy:
+    every request arrives saying it came over HTTPS."""
+    headers = {"X-Forwarded-Proto": "https"}
+    with open_page(request, browser, production_site.url, extra_http_headers=headers) as page:
+        yield page
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

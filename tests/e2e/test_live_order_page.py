@@ -3,11 +3,11 @@
 import json
 import re
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, Response, WebSocketRoute, expect
 
 from orders.factories import DEFAULT_PASSWORD, OrderFactory
 from orders.models import Order
@@ -21,10 +21,10 @@ MARK = "window.__orderdeskMarker = 1"
 READ_MARK = "window.__orderdeskMarker"
 
 
-def log_in(page: Page, user: User, next_path: str) -> None:
+def log_in(page: Page, email: str, next_path: str) -> None:
     """Through the real login form, landing on `next_path`."""
     page.goto(f"/login/?next={next_path}")
-    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(re.compile(re.escape(next_path) + "$"))
@@ -32,17 +32,22 @@ def log_in(page: Page, user: User, next_path: str) -> None:
 
 @dataclass(frozen=True)
 class Api:
-    """The live server's ninja API, as one user with a bearer token."""
+    """The live server's ninja API, as one user (`email`) with a bearer token."""
 
     base_url: str
-    user: User
+    email: str
     token: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(  # noqa: S310 (a loopback URL built by the test)
             f"{self.base_url}/api/ninja/{path}",
             data=json.dumps(body).encode(),
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+                **self.headers,
+            },
             method="POST",
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -57,19 +62,19 @@ def order(customer: User) -> Order:
 
 @pytest.fixture
 def staff_api(staff: User, live_asgi_server: str) -> Api:
-    return Api(live_asgi_server, staff, token_issue(user=staff))
+    return Api(live_asgi_server, staff.email, token_issue(user=staff))
 
 
 @pytest.fixture
 def customer_api(customer: User, live_asgi_server: str) -> Api:
-    return Api(live_asgi_server, customer, token_issue(user=customer))
+    return Api(live_asgi_server, customer.email, token_issue(user=customer))
 
 
 class TestTheOrderPage:
     def test_shows_a_status_change_made_elsewhere_without_a_reload(
         self, customer, order, staff_api, page
     ):
-        log_in(page, customer, f"/orders/{order.pk}/")
+        log_in(page, customer.email, f"/orders/{order.pk}/")
         expect(page.locator("#live-status")).to_have_text("Live")
         status = page.locator(f'article[data-order-id="{order.pk}"] [data-field="status"]')
         history = page.locator("#history li")
@@ -84,7 +89,7 @@ class TestTheOrderPage:
         expect(history.last).to_have_text(
             re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC pending → paid, by ")
         )
-        expect(history.last).to_contain_text(f"by {staff_api.user.email}")
+        expect(history.last).to_contain_text(f"by {staff_api.email}")
         assert page.evaluate(READ_MARK) == 1
 
     def test_reconnects_by_itself_and_catches_up_on_what_it_missed(
@@ -98,7 +103,7 @@ class TestTheOrderPage:
             sockets.append(socket)
 
         page.route_web_socket(re.compile(r"/ws/orders/$"), through_the_test)
-        log_in(page, customer, f"/orders/{order.pk}/")
+        log_in(page, customer.email, f"/orders/{order.pk}/")
         live = page.locator("#live-status")
         expect(live).to_have_text("Live")
         page.evaluate(MARK)
@@ -121,7 +126,7 @@ class TestTheBoard:
     def test_shows_a_new_order_at_the_top_without_a_reload(
         self, staff, order, product, customer_api, page
     ):
-        log_in(page, staff, "/orders/board/")
+        log_in(page, staff.email, "/orders/board/")
         expect(page.locator("#live-status")).to_have_text("Live")
         rows = page.locator("#board-orders tr")
         expect(rows).to_have_count(1)
@@ -137,4 +142,39 @@ class TestTheBoard:
         expect(rows.first.locator('[data-field="total"]')).to_have_text(placed["total"])
         expect(rows.first.get_by_role("link")).to_have_attribute("href", f"/orders/{placed['id']}/")
         expect(rows.nth(1)).to_have_attribute("data-order-id", str(order.pk))
+        assert page.evaluate(READ_MARK) == 1
+
+
+class TestTheOrderPageInProduction:
+    """The README's production command (tests/servers.py, `production_site`): debug off, the
+    static files collected and served by the application itself, under their hashed names."""
+
+    def test_loads_its_script_and_styles_and_shows_a_change_without_a_reload(
+        self, production_site, production_page
+    ):
+        page, seed = production_page, production_site.seed
+        static: dict[str, int] = {}
+
+        def record(response: Response) -> None:
+            if "/static/" in response.url:
+                static[response.url] = response.status
+
+        page.on("response", record)
+        log_in(page, seed["email"], f"/orders/{seed['order']}/")
+        expect(page.locator("#live-status")).to_have_text("Live")
+        expect(page.locator("script[src*='/static/orders/']")).to_have_attribute(
+            "src", re.compile(r"^/static/orders/live\.[0-9a-f]{12}\.js$")
+        )
+        assert static, "the page loaded no static file"
+        assert set(static.values()) == {200}, static
+        assert any(re.search(r"/static/orders/orders\.[0-9a-f]{12}\.css$", url) for url in static)
+        status = page.locator(f'article[data-order-id="{seed["order"]}"] [data-field="status"]')
+        expect(status).to_have_text("pending")
+        page.evaluate(MARK)
+
+        api = Api(production_site.url, seed["email"], seed["token"], {"X-Forwarded-Proto": "https"})
+        api.post(f"orders/{seed['order']}/transition", {"status": "paid"})
+
+        expect(status).to_have_text("paid")
+        expect(page.locator("#history li")).to_have_count(2)
         assert page.evaluate(READ_MARK) == 1

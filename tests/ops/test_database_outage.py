@@ -32,7 +32,7 @@ from django.test import Client
 from django.urls import path
 from psycopg_pool import PoolTimeout
 
-from tests.servers import PROJECT, Reply, UvicornProcess, poll, request
+from tests.servers import PROJECT, SEED, Reply, UvicornProcess, manage, poll, request
 
 POOL_TIMEOUT = 2.0
 # Room for a loaded CI machine on top of the pool timeout; far below psycopg's 30 s or 130 s.
@@ -127,6 +127,8 @@ class Seed:
     product: int = 1
     token: str = "no-such-token"
     session: str = "no-such-session"
+    email: str = "nobody@example.com"
+    order: int = 1
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -276,38 +278,7 @@ class ThrowawayPostgres:
         return result.stdout.strip()
 
     def manage(self, *args: str) -> str:
-        env = server_env(self.url)
-        result = subprocess.run(  # noqa: S603 (a fixed command line)
-            [sys.executable, "manage.py", *args],
-            cwd=PROJECT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {args[0]} failed:\n{result.stderr}")
-        return result.stdout
-
-
-SEED = """
-import json
-from django.conf import settings
-from django.test import Client
-from orders.factories import ProductFactory, UserFactory
-from users.services import token_issue
-user = UserFactory.create()
-product = ProductFactory.create(stock=1000)
-client = Client()
-client.force_login(user)
-print(json.dumps({
-    "user": user.pk,
-    "product": product.pk,
-    "token": token_issue(user=user),
-    "session": client.cookies[settings.SESSION_COOKIE_NAME].value,
-}))
-"""
+        return manage(server_env(self.url), *args)
 
 
 @pytest.fixture
