@@ -22,7 +22,11 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# ServeStatic's middleware indexes nothing in process (it would scan STATIC_ROOT for every test
-# client, a fifth of a second when a collectstatic filled it); tests that serve files turn on
-# SERVESTATIC_USE_FINDERS.
+# ServeStatic's middleware, in process, the same whether debug was on when an application was
+# built (the suite builds config.asgi's at import, before pytest-django turns debug off) or off:
+# it indexes nothing (a STATIC_ROOT filled by a collectstatic: a fifth of a second per test
+# client) and looks nothing up per request (autorefresh: a thread hop before every view). Tests
+# that serve files turn on SERVESTATIC_USE_FINDERS.
+SERVESTATIC_AUTOREFRESH = False
+SERVESTATIC_USE_FINDERS = False
 SERVESTATIC_USE_STATIC_ROOT = False
