@@ -172,6 +172,8 @@ AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Password-reset links (Django's token generator) stay valid this long: one hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -252,6 +254,37 @@ CACHES: dict[str, dict[str, Any]] = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "orderdesk"}
     )
 }
+
+# --- Email ------------------------------------------------------------------------------------
+# EMAIL_URL, django-environ's form: `consolemail://` (printed on stdout: development's and the
+# demo's default), `smtp://user:password@host:25`, `smtp+tls://...:587`, `smtp+ssl://...:465`.
+# With debug off the default is the host's own mail server, smtp://localhost:25.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email_options: dict[str, Any] = {}
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    _email_options = {
+        "host": _email["EMAIL_HOST"],
+        "port": _email["EMAIL_PORT"],
+        "username": _email["EMAIL_HOST_USER"] or "",
+        "password": _email["EMAIL_HOST_PASSWORD"] or "",
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        # Seconds an SMTP connection may block: a hung mail server fails the attempt (retried).
+        "timeout": env.int("EMAIL_TIMEOUT", default=10),
+    }
+elif _email["EMAIL_FILE_PATH"]:
+    _email_options = {"file_path": _email["EMAIL_FILE_PATH"]}
+# Django 6.1's mailers (EMAIL_BACKEND, EMAIL_HOST and the like are deprecated).
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}
+}
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="orderdesk <noreply@localhost>")
+SERVER_EMAIL: str = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Where links in emails sent outside a request point (the order emails): the site's own URL.
+SITE_URL: str = env.str(
+    "DJANGO_SITE_URL",
+    default="http://127.0.0.1:8000" if DEBUG else f"https://{(ALLOWED_HOSTS or ['localhost'])[0]}",
+).rstrip("/")
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"
