@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "ninja",
     "channels",
+    # The durable task backend: tasks as rows, run by `manage.py db_worker` (TASKS below).
+    "django_tasks_db",
     "users",
     "orders",
     "runtime.apps.ProjectConfig",
@@ -285,6 +287,29 @@ SITE_URL: str = env.str(
     "DJANGO_SITE_URL",
     default="http://127.0.0.1:8000" if DEBUG else f"https://{(ALLOWED_HOSTS or ['localhost'])[0]}",
 ).rstrip("/")
+
+# --- Background tasks (django.tasks) ------------------------------------------------------------
+# "database": django-tasks-db, each task a row that `manage.py db_worker` runs (durable: a task
+# enqueued survives a restart); "immediate": run in the process that enqueues, when it enqueues.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend: str = env.str("DJANGO_TASKS_BACKEND", default="database")
+if _tasks_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {_tasks_backend!r}."
+    )
+TASKS: dict[str, dict[str, Any]] = {"default": {"BACKEND": _TASK_BACKENDS[_tasks_backend]}}
+# An order email the mail server refuses for now (a 4xx answer, a lost or refused connection)
+# is tried again, up to this many attempts in all, after ORDER_EMAIL_RETRY_DELAY seconds, then
+# twice that, and so on (orders/tasks.py).
+ORDER_EMAIL_MAX_ATTEMPTS: int = env.int("ORDER_EMAIL_MAX_ATTEMPTS", default=5)
+ORDER_EMAIL_RETRY_DELAY: float = env.float("ORDER_EMAIL_RETRY_DELAY", default=60.0)
+if ORDER_EMAIL_MAX_ATTEMPTS < 1 or ORDER_EMAIL_RETRY_DELAY < 0:
+    raise ImproperlyConfigured(
+        "ORDER_EMAIL_MAX_ATTEMPTS must be 1 or more and ORDER_EMAIL_RETRY_DELAY 0 or more."
+    )
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -25,3 +25,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [path for path in MIDDLEWARE if path != "runtime.middleware.MessageMiddleware"]
 ROOT_URLCONF = "config.urls_hot"
 ASGI_APPLICATION = "config.asgi_hot.application"
+# Nothing served here writes, so nothing enqueues a task; were something to, it would run here
+# and now rather than need the task table's app (django_tasks_db) in this worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

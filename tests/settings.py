@@ -14,3 +14,6 @@ ASYNC_DB = "django"
 # The suite's own process counts throttles in memory whatever REDIS_URL says (each test starts
 # with none); the multi-process tests start servers that count in Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Tasks (the order emails) run where they are enqueued, into Django's test outbox (locmem):
+# no worker adds anything there. The tests of the worker start one on the database backend.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
