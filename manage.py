@@ -1,5 +1,11 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
+"""Django's command-line utility for administrative tasks.
+
+Beside the web workers, run the task worker, which sends the order emails (README, "Background
+tasks"); more than one may share the queue:
+
+    .venv/bin/python manage.py db_worker --no-reload
+"""
 
 import os
 import sys

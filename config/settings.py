@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "ninja",
     "channels",
+    # The durable task backend: tasks as rows, run by `manage.py db_worker` (TASKS below).
+    "django_tasks_db",
     "users",
     "orders",
     "runtime.apps.ProjectConfig",
@@ -176,6 +178,8 @@ AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
+# Password-reset links (Django's token generator) stay valid this long: one hour.
+PASSWORD_RESET_TIMEOUT = 60 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -256,6 +260,60 @@ CACHES: dict[str, dict[str, Any]] = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "orderdesk"}
     )
 }
+
+# --- Email ------------------------------------------------------------------------------------
+# EMAIL_URL, django-environ's form: `consolemail://` (printed on stdout: development's and the
+# demo's default), `smtp://user:password@host:25`, `smtp+tls://...:587`, `smtp+ssl://...:465`.
+# With debug off the default is the host's own mail server, smtp://localhost:25.
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+_email_options: dict[str, Any] = {}
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
+    _email_options = {
+        "host": _email["EMAIL_HOST"],
+        "port": _email["EMAIL_PORT"],
+        "username": _email["EMAIL_HOST_USER"] or "",
+        "password": _email["EMAIL_HOST_PASSWORD"] or "",
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        # Seconds an SMTP connection may block: a hung mail server fails the attempt (retried).
+        "timeout": env.int("EMAIL_TIMEOUT", default=10),
+    }
+elif _email["EMAIL_FILE_PATH"]:
+    _email_options = {"file_path": _email["EMAIL_FILE_PATH"]}
+# Django 6.1's mailers (EMAIL_BACKEND, EMAIL_HOST and the like are deprecated).
+MAILERS: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}
+}
+DEFAULT_FROM_EMAIL: str = env.str("DEFAULT_FROM_EMAIL", default="orderdesk <noreply@localhost>")
+SERVER_EMAIL: str = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Where links in emails sent outside a request point (the order emails): the site's own URL.
+SITE_URL: str = env.str(
+    "DJANGO_SITE_URL",
+    default="http://127.0.0.1:8000" if DEBUG else f"https://{(ALLOWED_HOSTS or ['localhost'])[0]}",
+).rstrip("/")
+
+# --- Background tasks (django.tasks) ------------------------------------------------------------
+# "database": django-tasks-db, each task a row that `manage.py db_worker` runs (durable: a task
+# enqueued survives a restart); "immediate": run in the process that enqueues, when it enqueues.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+}
+_tasks_backend: str = env.str("DJANGO_TASKS_BACKEND", default="database")
+if _tasks_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"DJANGO_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {_tasks_backend!r}."
+    )
+TASKS: dict[str, dict[str, Any]] = {"default": {"BACKEND": _TASK_BACKENDS[_tasks_backend]}}
+# An order email the mail server refuses for now (a 4xx answer, a lost or refused connection)
+# is tried again, up to this many attempts in all, after ORDER_EMAIL_RETRY_DELAY seconds, then
+# twice that, and so on (orders/tasks.py).
+ORDER_EMAIL_MAX_ATTEMPTS: int = env.int("ORDER_EMAIL_MAX_ATTEMPTS", default=5)
+ORDER_EMAIL_RETRY_DELAY: float = env.float("ORDER_EMAIL_RETRY_DELAY", default=60.0)
+if ORDER_EMAIL_MAX_ATTEMPTS < 1 or ORDER_EMAIL_RETRY_DELAY < 0:
+    raise ImproperlyConfigured(
+        "ORDER_EMAIL_MAX_ATTEMPTS must be 1 or more and ORDER_EMAIL_RETRY_DELAY 0 or more."
+    )
 
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en-us"

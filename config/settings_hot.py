@@ -27,3 +27,6 @@ _left_out = {"runtime.middleware.MessageMiddleware", "runtime.staticfiles.serve_
 MIDDLEWARE = [path for path in MIDDLEWARE if path not in _left_out]
 ROOT_URLCONF = "config.urls_hot"
 ASGI_APPLICATION = "config.asgi_hot.application"
+# Nothing served here writes, so nothing enqueues a task; were something to, it would run here
+# and now rather than need the task table's app (django_tasks_db) in this worker.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -7,6 +7,7 @@ from api.plain import fast
 from api.plain import users as plain
 from orders import views as order_views
 from runtime import health
+from users import views as user_views
 from users.forms import AdminLoginForm, LoginForm
 
 admin.site.site_header = "orderdesk"
@@ -37,6 +38,34 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", user_views.signup_page, name="signup"),
+    # Django's own views and token generator; the templates are in templates/registration/.
+    path(
+        "account/password/",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "account/password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
     # Probes: exempt from the HTTPS redirect (settings.SECURE_REDIRECT_EXEMPT).
     path("healthz", health.healthz, name="healthz"),

@@ -1,7 +1,8 @@
 """The order history: every creation and status change becomes an OrderEvent.
 
 Once the transaction that recorded an event commits, the event is also pushed to the sockets
-allowed to see it: the customer's group and the staff group (docs/live-updates.md).
+allowed to see it: the customer's group and the staff group (docs/live-updates.md), and the
+customer's email about it (placed, paid, shipped, cancelled) is enqueued (orders/tasks.py).
 """
 
 import logging
@@ -14,6 +15,7 @@ from users.models import User
 
 from .contract import OrderEventMessage, event_message
 from .models import Order, OrderEvent
+from .tasks import order_email_kind, order_email_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +35,18 @@ def order_event_record(
 ) -> OrderEvent:
     """Append one event to the order's history. Call inside the transaction that changed it.
 
-    The broadcast is registered with on_commit: it goes out once the change is committed, and
-    never for a change that rolls back. The message is a snapshot of the event as recorded.
+    The broadcast and the email are registered with on_commit: they go out once the change is
+    committed, and never for a change that rolls back. The message is a snapshot of the event
+    as recorded.
     """
     event = OrderEvent.objects.create(
         order=order, kind=kind, from_status=from_status, to_status=to_status, actor=actor
     )
     message = event_message(event)
     transaction.on_commit(lambda: order_event_broadcast(message))
+    email = order_email_kind(kind=kind, to_status=to_status)
+    if email is not None:
+        order_email_schedule(order_id=order.pk, kind=email)
     return event
 
 

@@ -50,6 +50,14 @@ LIVE_POSTGRES_AND_REDIS = [
     pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: set REDIS_URL (CI does)"),
     pytest.mark.django_db(transaction=True),
 ]
+# A second process on the test database (PostgreSQL: it cannot see SQLite's in-memory one).
+LIVE_POSTGRES = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def free_port() -> int:
@@ -313,11 +321,9 @@ def spawn_live(
     return _spawn_on_test_database(log_dir, env, application=application, production=False)
 
 
-def _spawn_on_test_database(
-    log_dir: Path, env: dict[str, str], *, application: str, production: bool
-) -> UvicornProcess:
-    name = f"orderdesk-test-{uuid.uuid4().hex[:12]}"
-    server_env = {
+def live_env(name: str, env: dict[str, str], *, production: bool = False) -> dict[str, str]:
+    """The environment of a server process on the test database (see `spawn_live`)."""
+    return {
         **inherited_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": f"{database_url()}?application_name={name}",
@@ -329,6 +335,13 @@ def _spawn_on_test_database(
         **(PRODUCTION_ENV if production else {}),
         **env,
     }
+
+
+def _spawn_on_test_database(
+    log_dir: Path, env: dict[str, str], *, application: str, production: bool
+) -> UvicornProcess:
+    name = f"orderdesk-test-{uuid.uuid4().hex[:12]}"
+    server_env = live_env(name, env, production=production)
     log = log_dir / f"{name}.log"
     return UvicornProcess.spawn(
         server_env, log, application_name=name, application=application, production=production
@@ -480,3 +493,29 @@ def production_site(root: Path) -> Iterator[ProductionSite]:
         yield ProductionSite(server=server, static_root=root / "static", seed=seed)
     finally:
         server.stop()
+
+
+@contextmanager
+def task_worker(log_dir: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`manage.py db_worker` (django-tasks-db's worker, as the README runs it) on the test
+    database, polling every 0.1 s; stopped afterwards, as an operator stops it (SIGTERM)."""
+    name = f"orderdesk-worker-{uuid.uuid4().hex[:12]}"
+    log = log_dir / f"{name}.log"
+    arguments = ["db_worker", "--no-reload", "--interval", "0.1", "--no-startup-delay"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(  # noqa: S603 (a fixed command line)
+            [sys.executable, "manage.py", *arguments],
+            cwd=PROJECT,
+            env=live_env(name, env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)

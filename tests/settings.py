@@ -30,3 +30,6 @@ STORAGES = {
 SERVESTATIC_AUTOREFRESH = False
 SERVESTATIC_USE_FINDERS = False
 SERVESTATIC_USE_STATIC_ROOT = False
+# Tasks (the order emails) run where they are enqueued, into Django's test outbox (locmem):
+# no worker adds anything there. The tests of the worker start one on the database backend.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -23,6 +23,7 @@ DOMAIN = [
     "orders/exceptions.py",
     "orders/contract.py",
     "orders/sql.py",
+    "orders/tasks.py",
     "users/models.py",
     "users/services.py",
     "users/selectors.py",

@@ -75,6 +75,33 @@ class TestSettings:
         assert result.returncode != 0
         assert "set DJANGO_TRUSTED_PROXIES" in result.stderr
 
+    def test_email_goes_to_the_console_while_debugging_and_to_local_smtp_in_production(self):
+        show = "from django.conf import settings; print(settings.MAILERS['default'])"
+        debugging = run_manage("shell", "-c", show, DJANGO_DEBUG="1")
+        assert debugging.returncode == 0, debugging.stderr
+        assert "console.EmailBackend" in debugging.stdout
+        production = run_manage(
+            "shell",
+            "-c",
+            show,
+            DJANGO_DEBUG="0",
+            DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+            DJANGO_ALLOWED_HOSTS="desk.example.com",
+        )
+        assert production.returncode == 0, production.stderr
+        assert "smtp.EmailBackend" in production.stdout
+        assert "'host': 'localhost', 'port': 25" in production.stdout
+        relay = run_manage(
+            "shell", "-c", show, EMAIL_URL="smtp+tls://mailer:s3cret@smtp.example.com:587"
+        )
+        assert "'host': 'smtp.example.com', 'port': 587, 'username': 'mailer'" in relay.stdout
+        assert "'use_tls': True" in relay.stdout
+
+    def test_refuse_an_unknown_tasks_backend(self):
+        result = run_manage("check", DJANGO_TASKS_BACKEND="celery")
+        assert result.returncode != 0
+        assert "DJANGO_TASKS_BACKEND must be one of database, immediate" in result.stderr
+
     def test_fail_the_deployment_checks_with_debug_on(self):
         result = run_manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="1")
         assert result.returncode != 0
