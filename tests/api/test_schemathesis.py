@@ -84,11 +84,14 @@ def _keep_the_test_connection() -> Iterator[None]:
     PostgreSQL that would end the transaction this test runs in. The test client avoids it the
     same way, by disconnecting the handler for the duration.
     """
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
+    # Reconnected only where it was connected: runtime.handlers takes it off request_started.
+    started = request_started.disconnect(close_old_connections)
+    finished = request_finished.disconnect(close_old_connections)
     yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    if started:
+        request_started.connect(close_old_connections)
+    if finished:
+        request_finished.connect(close_old_connections)
 
 
 SCHEMA_URLS = {"drf": "/api/drf/schema/", "ninja": "/api/ninja/openapi.json"}

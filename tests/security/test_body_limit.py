@@ -75,6 +75,7 @@ def test_a_page_gets_a_plain_413(port: int) -> None:
     assert b"text/plain" in answer.lower()
 
 
+@pytest.mark.django_db(transaction=True)  # the request reaches the view, and its middleware
 def test_a_body_at_the_limit_is_read(port: int) -> None:
     # No login: the 401 shows the whole body was read and the request reached the view.
     body = b" " * LIMIT
