@@ -10,10 +10,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from orders.factories import DEFAULT_PASSWORD, OrderFactory, ProductFactory
 from orders.models import Order, OrderEvent, OrderLine, Product
-from users.models import User
+from users.models import Token, User
+from users.services import token_issue
 
 from .conftest import FULL_STYLES
 
@@ -674,23 +676,63 @@ class TestProducts:
         assert snapshot() == before
 
 
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 class TestTokens:
-    def test_a_token_from_auth_token_works_in_every_style(self, every_reader, customer, client):
-        # Every style and tier that reads users/{id}/orders, the fast path among them.
+    def credentials(self, user: User, **changes: object) -> dict[str, object]:
+        return {"email": user.email, "password": DEFAULT_PASSWORD} | changes
+
+    def issue(self, api, user: User, **changes: object) -> str:
+        response = api.post("auth/token", self.credentials(user, **changes))
+        assert response.status_code == 200, (api.style, response.content)
+        return response.json()["token"]
+
+    def reads(self, api, user: User, key: str) -> int:
+        """The status of `GET users/{id}/orders` in `api`'s style with this token."""
+        return api.client.get(
+            f"{api.prefix}users/{user.pk}/orders", headers=bearer(key)
+        ).status_code
+
+    def test_a_token_from_auth_token_works_in_every_style(self, every_reader, customer):
+        # Issued by DRF and ninja; read with in every style and tier, the fast path among them.
         for style in FULL_STYLES:
-            response = every_reader[style].post(
-                "auth/token", {"email": customer.email, "password": DEFAULT_PASSWORD}
-            )
-            assert response.status_code == 200, (style, response.content)
-            token = response.json()["token"]
+            token = self.issue(every_reader[style], customer)
             for api in every_reader.values():
-                read = client.get(
-                    f"{api.prefix}users/{customer.pk}/orders",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert read.status_code == 200, (style, api.style)
+                assert self.reads(api, customer, token) == 200, (style, api.style)
 
     def test_wrong_credentials_get_no_token(self, full_api, customer):
-        response = full_api.post("auth/token", {"email": customer.email, "password": "wrong"})
+        response = full_api.post("auth/token", self.credentials(customer, password="wrong"))
         assert response.status_code == 401
         assert "token" not in response.json()
+        assert not Token.objects.exists()
+
+    def test_an_expired_token_authenticates_nobody(self, reader, customer, settings):
+        settings.API_TOKEN_LIFETIME = 3600
+        fresh, expired = token_issue(user=customer), token_issue(user=customer, client="old")
+        now = timezone.now()
+        Token.objects.filter(client="default").update(created_at=now - timedelta(seconds=3590))
+        Token.objects.filter(client="old").update(created_at=now - timedelta(seconds=3600))
+
+        assert self.reads(reader, customer, fresh) == 200
+        response = reader.client.get(
+            f"{reader.prefix}users/{customer.pk}/orders", headers=bearer(expired)
+        )
+        assert response.status_code == 401
+        assert "detail" in response.json()
+
+    def test_a_shorter_lifetime_applies_to_tokens_already_issued(self, reader, customer, settings):
+        key = token_issue(user=customer)
+        Token.objects.update(created_at=timezone.now() - timedelta(days=2))
+        assert self.reads(reader, customer, key) == 200
+        settings.API_TOKEN_LIFETIME = 24 * 3600
+        assert self.reads(reader, customer, key) == 401
+
+    def test_a_password_change_voids_the_tokens_issued_before_it(self, reader, customer):
+        before = token_issue(user=customer)
+        customer.set_password("another-long-passphrase")
+        customer.save()
+
+        assert self.reads(reader, customer, before) == 401
+        assert self.reads(reader, customer, token_issue(user=customer, client="new")) == 200
