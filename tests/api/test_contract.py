@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from orders.factories import DEFAULT_PASSWORD, OrderFactory, ProductFactory
 from orders.models import Order, OrderEvent, OrderLine, Product
-from users.models import Token, User
+from users.models import CLIENT_NAME_MAX_LENGTH, Token, User
 from users.services import token_issue
 
-from .conftest import FULL_STYLES
+from .conftest import ALL_STYLES, FULL_STYLES
 
 pytestmark = pytest.mark.django_db
 
@@ -696,14 +696,14 @@ class TestTokens:
         ).status_code
 
     def test_a_token_from_auth_token_works_in_every_style(self, every_reader, customer):
-        # Issued by DRF and ninja; read with in every style and tier, the fast path among them.
-        for style in FULL_STYLES:
+        # Issued by every style; read with in every style and tier, the fast path among them.
+        for style in ALL_STYLES:
             token = self.issue(every_reader[style], customer)
             for api in every_reader.values():
                 assert self.reads(api, customer, token) == 200, (style, api.style)
 
-    def test_wrong_credentials_get_no_token(self, full_api, customer):
-        response = full_api.post("auth/token", self.credentials(customer, password="wrong"))
+    def test_wrong_credentials_get_no_token(self, api, customer):
+        response = api.post("auth/token", self.credentials(customer, password="wrong"))
         assert response.status_code == 401
         assert "token" not in response.json()
         assert not Token.objects.exists()
@@ -736,3 +736,42 @@ class TestTokens:
 
         assert self.reads(reader, customer, before) == 401
         assert self.reads(reader, customer, token_issue(user=customer, client="new")) == 200
+
+    def test_issuing_again_for_a_client_replaces_its_token(self, api, customer):
+        first = self.issue(api, customer, client="cli")
+        second = self.issue(api, customer, client="cli")
+
+        assert first != second
+        assert self.reads(api, customer, first) == 401
+        assert self.reads(api, customer, second) == 200
+        assert Token.objects.filter(user=customer, client="cli").count() == 1
+
+    def test_each_client_name_holds_a_token_of_its_own(self, api, customer):
+        cli, laptop, default = (
+            self.issue(api, customer, client="cli"),
+            self.issue(api, customer, client="laptop"),
+            self.issue(api, customer),
+        )
+        for key in (cli, laptop, default):
+            assert self.reads(api, customer, key) == 200
+        assert sorted(Token.objects.values_list("client", flat=True)) == [
+            "cli",
+            "default",
+            "laptop",
+        ]
+
+    @pytest.mark.parametrize(
+        "name",
+        ["x" * (CLIENT_NAME_MAX_LENGTH + 1), "x" * 10_000, 42, None, True, "", ["cli"], "a\x00b"],
+        ids=lambda v: repr(v)[:20],
+    )
+    def test_a_bad_client_name_is_refused_by_name_without_a_write(self, api, customer, name):
+        key = token_issue(user=customer, client="cli")
+        before = list(Token.objects.values_list("pk", "digest", "client", "created_at"))
+
+        response = api.post("auth/token", self.credentials(customer, client=name))
+
+        assert response.status_code == api.validation_status, response.content
+        assert "client" in api.error_fields(response)
+        assert list(Token.objects.values_list("pk", "digest", "client", "created_at")) == before
+        assert self.reads(api, customer, key) == 200
