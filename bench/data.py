@@ -20,6 +20,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 EMAIL_DOMAIN = "bench.invalid"
 PRODUCTS = 20
 LINES_PER_ORDER = 2
+# The bench customers' `password` field: unusable, as Django writes "no password" ("!...").
+UNUSABLE_PASSWORD = "!"  # noqa: S105 (no password: the field Django checks nothing against)
 # Where the real token table goes while a view that waits L stands in its place.
 REAL_TOKEN_TABLE = "users_token_bench_real"  # noqa: S105 (a table name)
 
@@ -54,7 +56,7 @@ def seed(database_url: str, payloads: list[int]) -> dict[int, Customer]:
     Each order has two lines of bench products. Returns the customer for each payload size.
     """
     # Imported here, so that the bench package loads without Django set up (the peers use it).
-    from users.services import token_digest  # noqa: PLC0415
+    from users.services import token_digest, token_password_mac  # noqa: PLC0415
 
     customers: dict[int, Customer] = {}
     with psycopg.connect(database_url, autocommit=True) as conn, conn.transaction():
@@ -75,17 +77,23 @@ def seed(database_url: str, payloads: list[int]) -> dict[int, Customer]:
                 """
                 INSERT INTO users_user (password, is_superuser, email, name, age, is_staff,
                                         is_active, joined_at)
-                VALUES ('!', false, %s, %s, 30, false, true, now()) RETURNING id
+                VALUES (%s, false, %s, %s, 30, false, true, now()) RETURNING id
                 """,
-                (f"bench-{orders}-{number}@{EMAIL_DOMAIN}", f"Bench Customer {number}"),
+                (
+                    UNUSABLE_PASSWORD,
+                    f"bench-{orders}-{number}@{EMAIL_DOMAIN}",
+                    f"Bench Customer {number}",
+                ),
             ).fetchone()
             assert row is not None  # noqa: S101 (INSERT ... RETURNING)
             user_id = row[0]
             _orders(conn, user_id, orders)
             key = secrets.token_urlsafe(32)
+            # As `users.services.token_issue` writes it: the digest, the MAC of the password.
             conn.execute(
-                "INSERT INTO users_token (digest, user_id, created_at) VALUES (%s, %s, now())",
-                (token_digest(key), user_id),
+                "INSERT INTO users_token (digest, user_id, client, password_mac, created_at)"
+                " VALUES (%s, %s, 'bench', %s, now())",
+                (token_digest(key), user_id, token_password_mac(key, UNUSABLE_PASSWORD)),
             )
             customers[orders] = Customer(user_id=user_id, orders=orders, token=key)
         conn.execute("ANALYZE")

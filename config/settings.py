@@ -204,6 +204,11 @@ if ORDER_MAX_UNPAID_UNITS < 1 or ORDER_RESERVATION_MINUTES < 1:
     raise ImproperlyConfigured(
         "ORDER_MAX_UNPAID_UNITS and ORDER_RESERVATION_MINUTES must be whole numbers above 0."
     )
+# Seconds an API token (POST auth/token) authenticates after it is issued; an older one is
+# refused as an unknown one is. 30 days: a client logs in again about monthly.
+API_TOKEN_LIFETIME: int = env.int("API_TOKEN_LIFETIME", default=30 * 24 * 60 * 60)
+if API_TOKEN_LIFETIME <= 0:
+    raise ImproperlyConfigured("API_TOKEN_LIFETIME must be a positive number of seconds.")
 # Requests per period, per client (user, or IP address when anonymous). "signup" guards the
 # open POST users/, "token" the password check of POST auth/token, "orders" each user's
 # POST orders/ (placing orders takes stock: a script must not empty the shelves).

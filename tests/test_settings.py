@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_", "API_TOKEN_"))
+    }
     clean.update(env)
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
@@ -101,6 +105,20 @@ class TestSettings:
         result = run_manage("check", DJANGO_TASKS_BACKEND="celery")
         assert result.returncode != 0
         assert "DJANGO_TASKS_BACKEND must be one of database, immediate" in result.stderr
+
+    @pytest.mark.parametrize(("value", "seconds"), [(None, 30 * 24 * 60 * 60), ("3600", 3600)])
+    def test_api_tokens_live_30_days_or_api_token_lifetime_seconds(self, value, seconds):
+        env = {} if value is None else {"API_TOKEN_LIFETIME": value}
+        code = "from django.conf import settings; print(settings.API_TOKEN_LIFETIME)"
+        result = run_manage("shell", "-c", code, **env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == str(seconds)
+
+    @pytest.mark.parametrize("value", ["0", "-5"])
+    def test_refuse_a_token_lifetime_that_is_not_positive(self, value):
+        result = run_manage("check", API_TOKEN_LIFETIME=value)
+        assert result.returncode != 0
+        assert "API_TOKEN_LIFETIME must be a positive number of seconds" in result.stderr
 
     def test_fail_the_deployment_checks_with_debug_on(self):
         result = run_manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_DEBUG="1")

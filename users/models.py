@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
@@ -21,6 +22,9 @@ AGE_MAX = 150
 # Input limits every API style applies (a longer value is a validation error in each).
 EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 150
+# An API token's client name (`POST auth/token`'s "client"): one token per user and name.
+CLIENT_NAME_MAX_LENGTH = 64
+DEFAULT_CLIENT_NAME = "default"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -107,17 +111,46 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Token(models.Model):
     """An API token: `Authorization: Bearer <key>` (or `Token <key>` in DRF), every API style.
 
-    Only a SHA-256 digest of the key is stored, so a leaked database does not leak logins.
+    Only a SHA-256 digest of the key is stored, so a leaked database does not leak logins. A
+    token authenticates for `settings.API_TOKEN_LIFETIME` seconds after `created_at`, only
+    while the user's password is the one it was issued under (`password_mac`), and until it
+    is revoked (deleted: `DELETE auth/token`, the admin) or replaced: a user holds one token
+    per client name, and issuing another for that name replaces it.
     """
 
     digest = models.CharField(max_length=64, unique=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
+    client = models.CharField(
+        "client name",
+        max_length=CLIENT_NAME_MAX_LENGTH,
+        default=DEFAULT_CLIENT_NAME,
+        validators=[ProhibitNullCharactersValidator(), UnicodeTextValidator()],
+        help_text="Who holds the token (a CLI, a laptop); one token per user and name.",
+    )
+    # HMAC-SHA256, keyed by the token's key, of the user's password hash at issue time: any
+    # password change voids the token (see users.services.token_password_mac).
+    password_mac = models.CharField(max_length=64, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client"], name="token_one_per_client"),
+        ]
+
     def __str__(self) -> str:
-        return f"token {self.digest[:8]}… of {self.user_id}"
+        return f"{self.client} token of {self.user_id}"
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the token stops authenticating (the lifetime setting as it is now)."""
+        return self.created_at + token_lifetime()
+
+
+def token_lifetime() -> timedelta:
+    """How long a token authenticates after it is issued (`settings.API_TOKEN_LIFETIME`)."""
+    return timedelta(seconds=settings.API_TOKEN_LIFETIME)
 
 
 # --- Who may see what ---------------------------------------------------------------------

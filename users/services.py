@@ -1,17 +1,38 @@
 """Writes of the users app: sign-up and API tokens."""
 
 import hashlib
+import hmac
 import secrets
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from .models import Token, User
+from .models import DEFAULT_CLIENT_NAME, Token, User
 
 
 def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_password_mac(key: str, password: str) -> str:
+    """HMAC-SHA256 of a user's `password` field (the hash, never the password), keyed by the
+    token's key: stored when the token is issued, compared at every lookup.
+
+    Any new hash (`set_password`, `set_unusable_password`, a hasher's upgrade at a login) no
+    longer matches, so the tokens issued before it stop working: what Django's sessions do with
+    `get_session_auth_hash`, an HMAC of the same field. Keyed by the token's key, not by
+    SECRET_KEY as that one is: a token does not die with a SECRET_KEY rotation (the digest
+    does not depend on it either), and a process with another secret (the bench's servers)
+    reads it alike.
+    """
+    return hmac.new(key.encode(), password.encode(), hashlib.sha256).hexdigest()
+
+
+def token_password_matches(key: str, password: str, mac: str) -> bool:
+    """Whether `mac` was made from this key and this password hash (`token_password_mac`)."""
+    return hmac.compare_digest(token_password_mac(key, password), mac)
 
 
 def user_create(*, email: str, name: str, age: int | None, password: str) -> User:
@@ -43,8 +64,37 @@ def user_create(*, email: str, name: str, age: int | None, password: str) -> Use
     return user
 
 
-def token_issue(*, user: User) -> str:
-    """Create an API token for `user` and return its key (shown once, stored as a digest)."""
+def token_issue(*, user: User, client: str = DEFAULT_CLIENT_NAME) -> str:
+    """Issue an API token for `user` and `client` and return its key (shown once, stored as
+    a digest). The user's token of that client name, if any, is replaced: its key stops
+    working.
+
+    Concurrent issues for one name are safe: the unique (user, client) constraint makes the
+    slower one update the row the faster one wrote (`update_or_create`), so the last key wins.
+
+    Raises:
+        django.core.exceptions.ValidationError: `{"client": [...]}` for a bad client name
+            (too long, a NUL, a lone surrogate); each API style refuses those first.
+    """
+    try:
+        Token._meta.get_field("client").clean(client, None)
+    except ValidationError as error:
+        raise ValidationError({"client": error.messages}) from None
     key = secrets.token_urlsafe(32)
-    Token.objects.create(user=user, digest=token_digest(key))
+    # The stored hash, not the instance's: a stale instance would issue a dead token.
+    password = User.objects.values_list("password", flat=True).get(pk=user.pk)
+    Token.objects.update_or_create(
+        user=user,
+        client=client,
+        defaults={
+            "digest": token_digest(key),
+            "password_mac": token_password_mac(key, password),
+            "created_at": timezone.now(),
+        },
+    )
     return key
+
+
+def token_revoke(*, key: str) -> None:
+    """Delete the token whose key this is (nothing if there is none): it stops working."""
+    Token.objects.filter(digest=token_digest(key)).delete()

@@ -21,7 +21,15 @@ from api.drf.parsers import JSONParser
 from api.drf.renderers import ORJSONRenderer
 from api.drf.throttles import SignupThrottle, TokenThrottle
 from orders.selectors import orders_of_customer, user_orders_document, user_orders_values
-from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
+from users.models import (
+    AGE_MAX,
+    AGE_MIN,
+    CLIENT_NAME_MAX_LENGTH,
+    DEFAULT_CLIENT_NAME,
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    User,
+)
 from users.selectors import user_visible_to
 from users.services import token_issue, user_create
 
@@ -59,6 +67,12 @@ class UserOrdersSerializer(serializers.Serializer[Any]):
 class CredentialsSerializer(serializers.Serializer[Any]):
     email = StrictCharField(max_length=EMAIL_MAX_LENGTH)
     password = StrictCharField(trim_whitespace=False, style={"input_type": "password"})
+    client = StrictCharField(
+        max_length=CLIENT_NAME_MAX_LENGTH,
+        default=DEFAULT_CLIENT_NAME,
+        trim_whitespace=False,
+        help_text="The client's name: issuing again for the same name replaces its token.",
+    )
 
 
 class TokenSerializer(serializers.Serializer[Any]):
@@ -254,6 +268,10 @@ class TokenView(APIView):
 
     @extend_schema(
         summary="Issue an API token",
+        description=(
+            "Trade an email and password for an API token (`Authorization: Bearer <token>`), "
+            "one per client name: issuing again for the same `client` replaces its token."
+        ),
         request=CredentialsSerializer,
         responses={200: TokenSerializer, **error_responses(400, 401, 403, 415, 429)},
     )
@@ -267,4 +285,5 @@ class TokenView(APIView):
         )
         if not isinstance(user, User):
             raise exceptions.AuthenticationFailed("Unable to log in with the provided credentials.")
-        return Response(TokenSerializer({"token": token_issue(user=user)}).data)
+        key = token_issue(user=user, client=serializer.validated_data["client"])
+        return Response(TokenSerializer({"token": key}).data)

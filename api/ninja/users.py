@@ -29,7 +29,15 @@ from api.ninja.schemas import (
 from api.ninja.throttles import RateThrottle
 from orders.models import OrderStatus
 from orders.selectors import auser_orders_document, auser_orders_values, orders_of_customer
-from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
+from users.models import (
+    AGE_MAX,
+    AGE_MIN,
+    CLIENT_NAME_MAX_LENGTH,
+    DEFAULT_CLIENT_NAME,
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    User,
+)
 from users.selectors import auser_visible_to
 from users.services import token_issue, user_create
 
@@ -71,6 +79,11 @@ class UserOrdersOut(Schema):
 class TokenIn(Schema):
     email: Email
     password: NulFreeStr
+    client: Annotated[
+        NulFreeStr,
+        StringConstraints(min_length=1, max_length=CLIENT_NAME_MAX_LENGTH),
+        Field(description="The client's name: issuing again for the same name replaces its token."),
+    ] = DEFAULT_CLIENT_NAME
 
 
 class TokenOut(Schema):
@@ -188,12 +201,18 @@ async def user_orders_raw(request: HttpRequest, user_id: int) -> HttpResponse:
     "/auth/token",
     auth=None,
     throttle=[RateThrottle(), RateThrottle("token")],
-    response={200: TokenOut, 401: DetailOut, **OPEN_ERRORS},
+    response={200: TokenOut, 401: DetailOut, 403: DetailOut, **OPEN_ERRORS},
 )
 async def token_create(request: HttpRequest, payload: TokenIn) -> dict[str, str]:
-    """Exchange an email and password for an API token (`Authorization: Bearer <token>`)."""
+    """Exchange an email and password for an API token (`Authorization: Bearer <token>`).
+
+    One token per client name: issuing again for the same `client` replaces its token.
+    """
+    # `auth=None`, as for sign-up: a logged-in browser's post needs its CSRF token.
+    if await aforged_session_post(request):
+        raise HttpError(403, CSRF_FAILED)
     # Emails are stored lower-case; Django's backend looks them up exactly.
     user = await aauthenticate(request, email=payload.email.lower(), password=payload.password)
     if not isinstance(user, User):
         raise AuthenticationError(message="Invalid email or password.")
-    return {"token": await sync_to_async(token_issue)(user=user)}
+    return {"token": await sync_to_async(token_issue)(user=user, client=payload.client)}

@@ -1,4 +1,5 @@
-"""The plain style's request bodies: JSON objects, and the sign-up fields checked by hand."""
+"""The plain style's request bodies: JSON objects, and the sign-up and token fields checked by
+hand."""
 
 import json
 from collections.abc import Callable, Mapping
@@ -10,7 +11,14 @@ from django.core.validators import validate_email
 from django.http import HttpRequest, UnreadablePostError
 
 from api.plain.errors import ApiError, FieldErrors
-from users.models import AGE_MAX, AGE_MIN, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+from users.models import (
+    AGE_MAX,
+    AGE_MIN,
+    CLIENT_NAME_MAX_LENGTH,
+    DEFAULT_CLIENT_NAME,
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+)
 from users.validators import UNICODE_TEXT_MESSAGE, is_unicode_text
 
 
@@ -95,6 +103,15 @@ def _password(value: object) -> str:
     return _text(value)
 
 
+def _login_email(value: object) -> str:
+    # As DRF's and ninja's `auth/token` take it: a string; the login checks it, not its format.
+    return _text(value, max_length=EMAIL_MAX_LENGTH)
+
+
+def _client(value: object) -> str:
+    return _text(value, max_length=CLIENT_NAME_MAX_LENGTH)
+
+
 _SIGN_UP_FIELDS: dict[str, Callable[[object], object]] = {
     "email": _email,
     "name": _name,
@@ -110,11 +127,46 @@ def validate_sign_up(data: Mapping[str, object]) -> SignUp:
         FieldErrors: naming each missing or bad field. Password strength and a taken email
             are the domain's to judge (`users.services.user_create`).
     """
+    return SignUp(**_clean(data, _SIGN_UP_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    email: str
+    password: str
+    client: str
+
+
+_CREDENTIALS_FIELDS: dict[str, Callable[[object], object]] = {
+    "email": _login_email,
+    "password": _password,
+    "client": _client,
+}
+
+
+def validate_credentials(data: Mapping[str, object]) -> Credentials:
+    """`POST auth/token`'s fields: email, password and the optional client name.
+
+    Raises:
+        FieldErrors: naming each missing or bad field.
+    """
+    return Credentials(**_clean(data, _CREDENTIALS_FIELDS, {"client": DEFAULT_CLIENT_NAME}))
+
+
+def _clean(
+    data: Mapping[str, object],
+    fields: Mapping[str, Callable[[object], object]],
+    defaults: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """Each field cleaned; a missing one takes its default, else it is refused."""
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
-    for field, clean in _SIGN_UP_FIELDS.items():
+    for field, clean in fields.items():
         if field not in data:
-            errors[field] = ["This field is required."]
+            if defaults is not None and field in defaults:
+                cleaned[field] = defaults[field]
+            else:
+                errors[field] = ["This field is required."]
             continue
         try:
             cleaned[field] = clean(data[field])
@@ -122,4 +174,4 @@ def validate_sign_up(data: Mapping[str, object]) -> SignUp:
             errors[field] = [str(error)]
     if errors:
         raise FieldErrors(errors)
-    return SignUp(**cleaned)
+    return cleaned

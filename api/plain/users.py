@@ -1,4 +1,4 @@
-"""The article's two handlers as plain Django views, written twice.
+"""The article's two handlers and the token endpoint as plain Django views, written twice.
 
 Once as `async def` views on the async ORM (/api/plain/async/), once as sync, Flask-style
 views (/api/plain/sync/). No framework: the body is read and validated by hand, auth, CSRF
@@ -8,19 +8,23 @@ ninja do for you is visible there.
 """
 
 from asgiref.sync import sync_to_async
+from django.contrib import auth as django_auth
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
 
 from orders.contract import user_document, user_orders_document_of
 from orders.selectors import orders_of_customer
+from users.models import User
 from users.selectors import auser_visible_to, user_visible_to
-from users.services import user_create
+from users.services import token_issue, user_create
 
 from .auth import aauthenticate, aenforce_session_csrf, authenticate, enforce_session_csrf
-from .bodies import read_json_object, validate_sign_up
+from .bodies import read_json_object, validate_credentials, validate_sign_up
 from .errors import FieldErrors, json_view, not_authenticated, not_found
 from .throttles import athrottle, throttle
+
+INVALID_CREDENTIALS = "Invalid email or password."
 
 # --- async def views on the async ORM -----------------------------------------------------
 
@@ -56,6 +60,23 @@ async def user_signup_async(request: HttpRequest) -> HttpResponse:
     return JsonResponse(user_document(user), status=201)
 
 
+@json_view("POST")
+async def token_async(request: HttpRequest) -> HttpResponse:
+    """POST auth/token: a token for an email and password (one per client name), throttled by
+    the client's budget and the token rate."""
+    await aenforce_session_csrf(request)
+    await athrottle(request, user=await request.auser())
+    await athrottle(request, "token")
+    credentials = validate_credentials(read_json_object(request))
+    user = await django_auth.aauthenticate(
+        request, email=credentials.email, password=credentials.password
+    )
+    if not isinstance(user, User):
+        raise not_authenticated(INVALID_CREDENTIALS)
+    key = await sync_to_async(token_issue)(user=user, client=credentials.client)
+    return JsonResponse({"token": key})
+
+
 # --- sync, Flask-style views --------------------------------------------------------------
 
 
@@ -89,12 +110,28 @@ def user_signup_sync(request: HttpRequest) -> HttpResponse:
     return JsonResponse(user_document(user), status=201)
 
 
+@json_view("POST")
+def token_sync(request: HttpRequest) -> HttpResponse:
+    """POST auth/token: a token for an email and password (one per client name), throttled by
+    the client's budget and the token rate."""
+    enforce_session_csrf(request)
+    throttle(request, user=request.user)
+    throttle(request, "token")
+    credentials = validate_credentials(read_json_object(request))
+    user = django_auth.authenticate(request, email=credentials.email, password=credentials.password)
+    if not isinstance(user, User):
+        raise not_authenticated(INVALID_CREDENTIALS)
+    return JsonResponse({"token": token_issue(user=user, client=credentials.client)})
+
+
 async_urlpatterns: list[URLPattern] = [
     path("users/<int:user_id>/orders", user_orders_async, name="user-orders"),
     path("users/", user_signup_async, name="user-create"),
+    path("auth/token", token_async, name="token"),
 ]
 
 sync_urlpatterns: list[URLPattern] = [
     path("users/<int:user_id>/orders", user_orders_sync, name="user-orders"),
     path("users/", user_signup_sync, name="user-create"),
+    path("auth/token", token_sync, name="token"),
 ]

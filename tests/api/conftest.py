@@ -10,8 +10,8 @@ from django.test import Client
 from users.models import User
 from users.services import token_issue
 
-# Every style and its prefix. The plain styles serve `users/{id}/orders` and `users/` only,
-# the fast path `users/{id}/orders` only.
+# Every style and its prefix. The plain styles serve `users/{id}/orders`, `users/` and
+# `auth/token` only, the fast path `users/{id}/orders` only.
 STYLES = {
     "drf": "/api/drf/",
     "ninja": "/api/ninja/",

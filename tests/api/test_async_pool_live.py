@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory, UserFactory
 from tests.servers import UvicornProcess, live_server, request
-from users.services import token_issue
+from users.models import Token, token_lifetime
+from users.services import token_issue, token_revoke
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,6 +41,14 @@ def test_async_styles_answer_as_drf_does_on_the_async_pool(tmp_path: Path) -> No
     for quantity in (1, 2, 3):
         OrderFactory.create(customer=customer, lines=[(product, quantity)])
     tokens = {user.pk: token_issue(user=user) for user in (customer, other, staff)}
+    expired = token_issue(user=customer, client="expired")
+    Token.objects.filter(client="expired").update(created_at=timezone.now() - token_lifetime())
+    revoked = token_issue(user=customer, client="revoked")
+    token_revoke(key=revoked)
+    changed = UserFactory.create()
+    voided = token_issue(user=changed)
+    changed.set_password("another-long-passphrase")
+    changed.save()
     own = f"users/{customer.pk}/orders"
 
     with live_server(tmp_path, ASYNC_DB="psycopg") as server:
@@ -51,6 +61,8 @@ def test_async_styles_answer_as_drf_does_on_the_async_pool(tmp_path: Path) -> No
             assert get(server, path, tokens[staff.pk]) == (200, expected), prefix
             assert get(server, path, tokens[other.pk])[0] == 404, prefix
             assert get(server, path, "not-a-token")[0] == 401, prefix
+            for dead in (expired, revoked, voided):
+                assert get(server, path, dead)[0] == 401, prefix
             assert get(server, path, None)[0] == 401, prefix
             unknown = f"{prefix}users/999999999/orders"
             assert get(server, unknown, tokens[staff.pk])[0] == 404, prefix

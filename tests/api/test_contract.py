@@ -10,12 +10,14 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from orders.factories import DEFAULT_PASSWORD, OrderFactory, ProductFactory
 from orders.models import Order, OrderEvent, OrderLine, Product
-from users.models import User
+from users.models import CLIENT_NAME_MAX_LENGTH, Token, User
+from users.services import token_issue
 
-from .conftest import FULL_STYLES
+from .conftest import ALL_STYLES, FULL_STYLES
 
 pytestmark = pytest.mark.django_db
 
@@ -674,23 +676,102 @@ class TestProducts:
         assert snapshot() == before
 
 
-class TestTokens:
-    def test_a_token_from_auth_token_works_in_every_style(self, every_reader, customer, client):
-        # Every style and tier that reads users/{id}/orders, the fast path among them.
-        for style in FULL_STYLES:
-            response = every_reader[style].post(
-                "auth/token", {"email": customer.email, "password": DEFAULT_PASSWORD}
-            )
-            assert response.status_code == 200, (style, response.content)
-            token = response.json()["token"]
-            for api in every_reader.values():
-                read = client.get(
-                    f"{api.prefix}users/{customer.pk}/orders",
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                assert read.status_code == 200, (style, api.style)
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
-    def test_wrong_credentials_get_no_token(self, full_api, customer):
-        response = full_api.post("auth/token", {"email": customer.email, "password": "wrong"})
+
+class TestTokens:
+    def credentials(self, user: User, **changes: object) -> dict[str, object]:
+        return {"email": user.email, "password": DEFAULT_PASSWORD} | changes
+
+    def issue(self, api, user: User, **changes: object) -> str:
+        response = api.post("auth/token", self.credentials(user, **changes))
+        assert response.status_code == 200, (api.style, response.content)
+        return response.json()["token"]
+
+    def reads(self, api, user: User, key: str) -> int:
+        """The status of `GET users/{id}/orders` in `api`'s style with this token."""
+        return api.client.get(
+            f"{api.prefix}users/{user.pk}/orders", headers=bearer(key)
+        ).status_code
+
+    def test_a_token_from_auth_token_works_in_every_style(self, every_reader, customer):
+        # Issued by every style; read with in every style and tier, the fast path among them.
+        for style in ALL_STYLES:
+            token = self.issue(every_reader[style], customer)
+            for api in every_reader.values():
+                assert self.reads(api, customer, token) == 200, (style, api.style)
+
+    def test_wrong_credentials_get_no_token(self, api, customer):
+        response = api.post("auth/token", self.credentials(customer, password="wrong"))
         assert response.status_code == 401
         assert "token" not in response.json()
+        assert not Token.objects.exists()
+
+    def test_an_expired_token_authenticates_nobody(self, reader, customer, settings):
+        settings.API_TOKEN_LIFETIME = 3600
+        fresh, expired = token_issue(user=customer), token_issue(user=customer, client="old")
+        now = timezone.now()
+        Token.objects.filter(client="default").update(created_at=now - timedelta(seconds=3590))
+        Token.objects.filter(client="old").update(created_at=now - timedelta(seconds=3600))
+
+        assert self.reads(reader, customer, fresh) == 200
+        response = reader.client.get(
+            f"{reader.prefix}users/{customer.pk}/orders", headers=bearer(expired)
+        )
+        assert response.status_code == 401
+        assert "detail" in response.json()
+
+    def test_a_shorter_lifetime_applies_to_tokens_already_issued(self, reader, customer, settings):
+        key = token_issue(user=customer)
+        Token.objects.update(created_at=timezone.now() - timedelta(days=2))
+        assert self.reads(reader, customer, key) == 200
+        settings.API_TOKEN_LIFETIME = 24 * 3600
+        assert self.reads(reader, customer, key) == 401
+
+    def test_a_password_change_voids_the_tokens_issued_before_it(self, reader, customer):
+        before = token_issue(user=customer)
+        customer.set_password("another-long-passphrase")
+        customer.save()
+
+        assert self.reads(reader, customer, before) == 401
+        assert self.reads(reader, customer, token_issue(user=customer, client="new")) == 200
+
+    def test_issuing_again_for_a_client_replaces_its_token(self, api, customer):
+        first = self.issue(api, customer, client="cli")
+        second = self.issue(api, customer, client="cli")
+
+        assert first != second
+        assert self.reads(api, customer, first) == 401
+        assert self.reads(api, customer, second) == 200
+        assert Token.objects.filter(user=customer, client="cli").count() == 1
+
+    def test_each_client_name_holds_a_token_of_its_own(self, api, customer):
+        cli, laptop, default = (
+            self.issue(api, customer, client="cli"),
+            self.issue(api, customer, client="laptop"),
+            self.issue(api, customer),
+        )
+        for key in (cli, laptop, default):
+            assert self.reads(api, customer, key) == 200
+        assert sorted(Token.objects.values_list("client", flat=True)) == [
+            "cli",
+            "default",
+            "laptop",
+        ]
+
+    @pytest.mark.parametrize(
+        "name",
+        ["x" * (CLIENT_NAME_MAX_LENGTH + 1), "x" * 10_000, 42, None, True, "", ["cli"], "a\x00b"],
+        ids=lambda v: repr(v)[:20],
+    )
+    def test_a_bad_client_name_is_refused_by_name_without_a_write(self, api, customer, name):
+        key = token_issue(user=customer, client="cli")
+        before = list(Token.objects.values_list("pk", "digest", "client", "created_at"))
+
+        response = api.post("auth/token", self.credentials(customer, client=name))
+
+        assert response.status_code == api.validation_status, response.content
+        assert "client" in api.error_fields(response)
+        assert list(Token.objects.values_list("pk", "digest", "client", "created_at")) == before
+        assert self.reads(api, customer, key) == 200

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from orders.factories import ProductFactory
+from orders.factories import DEFAULT_PASSWORD, ProductFactory
 from orders.models import PRODUCT_NAME_MAX_LENGTH, SKU_MAX_LENGTH, Order, Product
 from orders.services import MAX_ORDER_LINES
-from users.models import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, User
+from users.models import CLIENT_NAME_MAX_LENGTH, EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, Token, User
 
 from .conftest import ALL_STYLES, FULL_STYLES, Api
 
@@ -68,6 +68,25 @@ class TestSignUpLimits:
             assert response.status_code == api.validation_status, (style, response.content)
             assert field in api.error_fields(response), style
         assert not User.objects.exists()
+
+
+class TestTokenClientNameLimit:
+    def test_a_name_at_the_limit_is_accepted_in_every_style(self, every_api, customer):
+        for style, api in every_api.items():
+            name = style[0] * CLIENT_NAME_MAX_LENGTH
+            body = {"email": customer.email, "password": DEFAULT_PASSWORD, "client": name}
+            response = api.post("auth/token", body)
+            assert response.status_code == 200, (style, response.content)
+            assert Token.objects.filter(client=name).exists(), style
+
+    def test_one_past_it_is_refused_by_name_in_every_style(self, every_api, customer):
+        name = "n" * (CLIENT_NAME_MAX_LENGTH + 1)
+        for style, api in every_api.items():
+            body = {"email": customer.email, "password": DEFAULT_PASSWORD, "client": name}
+            response = api.post("auth/token", body)
+            assert response.status_code == api.validation_status, (style, response.content)
+            assert "client" in api.error_fields(response), style
+        assert not Token.objects.exists()
 
 
 class TestProductLimits:

@@ -12,7 +12,7 @@ from django.test import AsyncClient, Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.fields import DateTimeField, DecimalField
 
-from orders.factories import OrderFactory, ProductFactory
+from orders.factories import DEFAULT_PASSWORD, OrderFactory, ProductFactory
 from orders.models import Order
 from users.models import User
 from users.services import token_issue
@@ -216,13 +216,22 @@ class TestPlainSignUp:
         assert "detail" in response.json()
         assert not User.objects.exists()
 
-    @pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
-    def test_refuses_other_methods_with_405_json(self, client, prefix, method):
-        response = getattr(client, method)(f"{prefix}users/")
 
-        assert response.status_code == 405
-        assert response["Allow"] == "POST"
-        assert "detail" in response.json()
+@pytest.mark.parametrize(
+    ("path", "method", "allowed"),
+    [
+        (path, method, allowed)
+        for path, allowed in [("users/", "POST"), ("auth/token", "POST")]
+        for method in ["get", "put", "patch", "delete"]
+        if method.upper() not in allowed.split(", ")
+    ],
+)
+def test_other_methods_are_refused_with_405_json(client, prefix, path, method, allowed):
+    response = getattr(client, method)(f"{prefix}{path}")
+
+    assert response.status_code == 405
+    assert response["Allow"] == allowed
+    assert "detail" in response.json()
 
 
 class TestPlainSignUpCsrf:
@@ -305,6 +314,31 @@ class TestPlainSignUpThrottle:
         response = post_json(client, f"{prefix}users/", sign_up_body(email="b@example.com"))
 
         assert response.status_code == 201
+
+
+class TestPlainToken:
+    @pytest.mark.parametrize(
+        ("raw", "content_type", "status"),
+        [
+            ("{", "application/json", 400),
+            ("[]", "application/json", 400),
+            ("{}", "text/plain", 415),
+        ],
+        ids=["malformed-json", "not-an-object", "text-plain"],
+    )
+    def test_refuses_a_body_that_is_not_a_json_object(
+        self, client, prefix, raw, content_type, status
+    ):
+        response = client.post(f"{prefix}auth/token", raw, content_type=content_type)
+
+        assert response.status_code == status
+        assert "detail" in response.json()
+
+    def test_names_each_missing_field_but_the_optional_client(self, client, prefix):
+        response = post_json(client, f"{prefix}auth/token", {})
+
+        assert response.status_code == 400
+        assert set(response.json()["errors"]) == {"email", "password"}
 
 
 class TestPlainUserOrders:
@@ -502,6 +536,17 @@ class TestPlainAsyncUnderAsgi:
 
         assert response.status_code == 413
         assert not User.objects.exists()
+
+    def test_issues_a_token(self, customer):
+        issued = async_to_sync(AsyncClient().post)(
+            "/api/plain/async/auth/token",
+            data={"email": customer.email, "password": DEFAULT_PASSWORD, "client": "asgi"},
+            content_type="application/json",
+        )
+        assert issued.status_code == 200, issued.content
+        headers = {"Authorization": f"Bearer {issued.json()['token']}"}
+        url = f"/api/plain/async/users/{customer.pk}/orders"
+        assert async_to_sync(AsyncClient().get)(url, headers=headers).status_code == 200
 
     def test_lists_orders_for_the_session_and_the_token(self, customer):
         order = OrderFactory.create(customer=customer)

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from orders.factories import DEFAULT_PASSWORD
 from runtime.throttle import Rate, parse_rate
 from tests.servers import free_port
 
@@ -91,6 +92,15 @@ class TestTheOpenSignUp:
             for n in range(2)
         ]
         assert [reply.status_code for reply in statuses] == [201, 429]
+
+
+class TestTheTokenEndpoint:
+    def test_wrong_passwords_count_too(self, api, customer, settings):
+        with_rates(settings, token="1/min")
+        api.post("auth/token", {"email": customer.email, "password": "wrong"})
+        right = api.post("auth/token", {"email": customer.email, "password": DEFAULT_PASSWORD})
+        assert right.status_code == 429
+        assert 0 < int(right["Retry-After"]) <= 60
 
 
 class TestTheCacheDown:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client
 
-from orders.factories import OrderFactory
+from orders.factories import DEFAULT_PASSWORD, OrderFactory
 from orders.models import Order, Product
 from tests.api.conftest import ALL_STYLES, FULL_STYLES, STYLES
 from tests.api.test_contract import snapshot
-from users.models import User
+from users.models import Token, User
 from users.services import token_issue
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ class Write:
 
     method: str
     path: str
-    body: Callable[[Product], dict]
+    body: Callable[["Case"], dict]
     who: str
     success: int
 
@@ -36,7 +36,11 @@ class Write:
 NEW_USER = {"email": "new@example.com", "name": "New", "age": 30, "password": "x-long-passphrase"}
 WRITES = {
     "place-order": Write(
-        "POST", "orders/", lambda p: {"lines": [{"product_id": p.pk, "quantity": 1}]}, "staff", 201
+        "POST",
+        "orders/",
+        lambda c: {"lines": [{"product_id": c.product.pk, "quantity": 1}]},
+        "staff",
+        201,
     ),
     "transition": Write(
         "POST", "orders/{order}/transition", lambda _: {"status": "paid"}, "staff", 200
@@ -50,12 +54,21 @@ WRITES = {
     ),
     "change-product": Write("PATCH", "products/{product}", lambda _: {"stock": 3}, "staff", 200),
     "sign-up": Write("POST", "users/", lambda _: NEW_USER, "customer", 201),
+    "issue-token": Write(
+        "POST",
+        "auth/token",
+        lambda c: {"email": c.user.email, "password": DEFAULT_PASSWORD},
+        "customer",
+        200,
+    ),
 }
-# Each style with the writes it serves. Sign-up is open, but a logged-in browser's post to it
-# is a session write all the same (ninja's operation checks it itself: `auth=None`).
+OPEN_WRITES = ("sign-up", "issue-token")
+# Each style with the writes it serves. Sign-up and the token are open, but a logged-in
+# browser's post to them is a session write all the same (ninja's operations check it
+# themselves: `auth=None`).
 CASES = [
-    *((style, name) for style in FULL_STYLES for name in WRITES if name != "sign-up"),
-    *((style, "sign-up") for style in ALL_STYLES),
+    *((style, name) for style in FULL_STYLES for name in WRITES if name not in OPEN_WRITES),
+    *((style, name) for style in ALL_STYLES for name in OPEN_WRITES),
 ]
 
 
@@ -80,7 +93,7 @@ class Case:
         return client.generic(
             self.write.method,
             STYLES[self.style] + path,
-            json.dumps(self.write.body(self.product)),
+            json.dumps(self.write.body(self)),
             content_type="application/json",
             headers=headers,
         )
@@ -115,6 +128,7 @@ class TestSessionWrites:
         assert response.status_code == 403, response.content
         assert "CSRF" in response.json()["detail"]
         assert snapshot() == before
+        assert not Token.objects.exists()
 
     def test_are_refused_with_a_wrong_csrf_token(self, browser_client, case):
         browser_client.force_login(case.user)
@@ -125,6 +139,7 @@ class TestSessionWrites:
 
         assert response.status_code == 403
         assert snapshot() == before
+        assert not Token.objects.exists()
 
     def test_pass_with_the_csrf_token(self, browser_client, case):
         browser_client.force_login(case.user)

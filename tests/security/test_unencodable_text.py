@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from orders.factories import OrderFactory
+from orders.factories import DEFAULT_PASSWORD, OrderFactory
 from orders.services import product_create
 from tests.api.conftest import ALL_STYLES, FULL_STYLES, Api
-from users.models import User
+from users.models import Token, User
+from users.services import token_issue
 
 from ..api.test_contract import snapshot
 
@@ -48,14 +49,15 @@ def test_sign_up_refuses_it_by_name(client, style, field):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("style", FULL_STYLES)
-@pytest.mark.parametrize("field", ["email", "password"])
+@pytest.mark.parametrize("style", ALL_STYLES)
+@pytest.mark.parametrize("field", ["email", "password", "client"])
 def test_auth_token_refuses_it_by_name(client, customer, style, field):
     api = Api(style, client)
-    body = {"email": customer.email, "password": "whatever"} | {field: f"a{SURROGATE}"}
+    body = {"email": customer.email, "password": DEFAULT_PASSWORD} | {field: f"a{SURROGATE}"}
     response = post_raw(api, "auth/token", body)
     assert response.status_code == api.validation_status, response.content[:300]
     assert field in api.error_fields(response)
+    assert not Token.objects.exists()
 
 
 @pytest.mark.parametrize("style", FULL_STYLES)
@@ -86,6 +88,10 @@ def test_the_models_refuse_it_too_for_every_other_path(staff):
     with pytest.raises(ValidationError) as refusal:
         product_create(sku=f"S{SURROGATE}", name=f"N{SURROGATE}", price=Decimal("1.00"), stock=1)
     assert set(refusal.value.message_dict) == {"sku", "name"}
+    with pytest.raises(ValidationError) as refusal:
+        token_issue(user=staff, client=f"c{SURROGATE}")
+    assert set(refusal.value.message_dict) == {"client"}
+    assert not Token.objects.exists()
     staff.name = SURROGATE
     with pytest.raises(ValidationError) as refusal:
         staff.full_clean()
