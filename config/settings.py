@@ -285,6 +285,9 @@ if _email["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend":
     }
 elif _email["EMAIL_FILE_PATH"]:
     _email_options = {"file_path": _email["EMAIL_FILE_PATH"]}
+elif _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    # The same, with long lines (a reset link) printed whole rather than quoted-printable.
+    _email["EMAIL_BACKEND"] = "runtime.mail.ConsoleBackend"
 # Django 6.1's mailers (EMAIL_BACKEND, EMAIL_HOST and the like are deprecated).
 MAILERS: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": _email_options}

@@ -83,7 +83,7 @@ class TestSettings:
         show = "from django.conf import settings; print(settings.MAILERS['default'])"
         debugging = run_manage("shell", "-c", show, DJANGO_DEBUG="1")
         assert debugging.returncode == 0, debugging.stderr
-        assert "console.EmailBackend" in debugging.stdout
+        assert "runtime.mail.ConsoleBackend" in debugging.stdout
         production = run_manage(
             "shell",
             "-c",
