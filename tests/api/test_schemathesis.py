@@ -97,9 +97,16 @@ def _keep_the_test_connection() -> Iterator[None]:
 SCHEMA_URLS = {"drf": "/api/drf/schema/", "ninja": "/api/ninja/openapi.json"}
 
 
-def load_schema(style: str) -> Any:
+def load_schema(style: str, *, surrogates: bool = False) -> Any:
+    """The style's schema; with `surrogates`, its bodies sometimes hold lone surrogates.
+
+    Only the per-operation runs spoil bodies: in the stateful run a body carries ids from
+    earlier responses, so a strategy built from it would differ when Hypothesis replays a
+    scenario (FlakyStrategyDefinition).
+    """
     schema = schemathesis.openapi.from_wsgi(SCHEMA_URLS[style], in_own_context)
-    schema.hook(flatmap_body)
+    if surrogates:
+        schema.hook(flatmap_body)
     return schema
 
 
@@ -157,12 +164,12 @@ def wsgi_application() -> Any:
 
 @pytest.fixture
 def drf_schema() -> Any:
-    return load_schema("drf")
+    return load_schema("drf", surrogates=True)
 
 
 @pytest.fixture
 def ninja_schema() -> Any:
-    return load_schema("ninja")
+    return load_schema("ninja", surrogates=True)
 
 
 drf = schemathesis.pytest.from_fixture("drf_schema")
