@@ -22,12 +22,12 @@ class BearerOrTokenAuthentication(TokenAuthentication):
     """`Authorization: Bearer <key>` or `Token <key>`, looked up in our own `users.Token` table.
 
     `authenticate_header` makes DRF answer 401 with `WWW-Authenticate: Bearer` (not 403) when
-    a request carries no credentials.
+    a request carries no credentials. `request.auth` is the key.
     """
 
     keywords = (b"bearer", b"token")
 
-    def authenticate(self, request: Request) -> tuple[User, None] | None:
+    def authenticate(self, request: Request) -> tuple[User, str] | None:
         auth = get_authorization_header(request).split()
         if not auth or auth[0].lower() not in self.keywords:
             return None
@@ -41,11 +41,12 @@ class BearerOrTokenAuthentication(TokenAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token header.") from None
         return self.authenticate_credentials(key)
 
-    def authenticate_credentials(self, key: str) -> tuple[User, None]:
+    def authenticate_credentials(self, key: str) -> tuple[User, str]:
+        """The token's user, and its key as `request.auth` (what `DELETE auth/token` revokes)."""
         user = user_for_token(key=key)
         if user is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return user, None
+        return user, key
 
     def authenticate_header(self, request: Request) -> str:
         return "Bearer"

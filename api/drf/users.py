@@ -4,6 +4,7 @@ from functools import cached_property
 from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.http import HttpRequest
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from api.drf.auth import BearerOrTokenAuthentication
 from api.drf.errors import error_responses
 from api.drf.fields import StrictCharField, StrictEmailField, StrictIntegerField
 from api.drf.orders import OrderSerializer
@@ -31,7 +33,7 @@ from users.models import (
     User,
 )
 from users.selectors import user_visible_to
-from users.services import token_issue, user_create
+from users.services import token_issue, token_revoke, user_create
 
 USER_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The user's id.")
 
@@ -258,13 +260,31 @@ class UserOrdersRawView(APIView):
 
 
 class TokenView(APIView):
-    """`POST auth/token`: trade an email and password for an API token (throttled per address)."""
+    """`auth/token`: `POST` trades an email and password for an API token (throttled per
+    address); `DELETE` revokes the token that authenticates the request."""
 
-    permission_classes = [AllowAny]
     parser_classes = [JSONParser]
+    revoking = False  # a DELETE
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Known before DRF asks for the authenticators (drf-spectacular calls this too).
+        self.revoking = request.method == "DELETE"
+        return super().initialize_request(request, *args, **kwargs)
+
+    def get_authenticators(self) -> list[Any]:
+        # Only a token can revoke itself: a session's DELETE is not authenticated (401).
+        return [BearerOrTokenAuthentication()] if self.revoking else super().get_authenticators()
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsAuthenticated()] if self.revoking else [AllowAny()]
 
     def get_throttles(self) -> list[BaseThrottle]:
-        return [*super().get_throttles(), TokenThrottle()]
+        # The token rate guards the password check: POST only.
+        return (
+            super().get_throttles()
+            if self.revoking
+            else [*super().get_throttles(), TokenThrottle()]
+        )
 
     @extend_schema(
         summary="Issue an API token",
@@ -287,3 +307,13 @@ class TokenView(APIView):
             raise exceptions.AuthenticationFailed("Unable to log in with the provided credentials.")
         key = token_issue(user=user, client=serializer.validated_data["client"])
         return Response(TokenSerializer({"token": key}).data)
+
+    @extend_schema(
+        summary="Revoke the request's API token",
+        description="Revoke the token that authenticates this request: its key stops working.",
+        request=None,
+        responses={204: None, **error_responses(401, 429)},
+    )
+    def delete(self, request: Request) -> Response:
+        token_revoke(key=cast(str, request.auth))  # the key BearerOrTokenAuthentication read
+        return Response(status=status.HTTP_204_NO_CONTENT)

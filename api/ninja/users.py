@@ -4,7 +4,7 @@
 the rest need the login `api.ninja.api` checks. See `api.ninja.schemas` for the shared types.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import orjson
 from asgiref.sync import sync_to_async
@@ -15,7 +15,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.responses import Status
 from pydantic import BeforeValidator, StringConstraints
 
-from api.credentials import CSRF_FAILED, aforged_session_post
+from api.credentials import CSRF_FAILED, aforged_session_post, bearer_key
+from api.ninja.auth import BearerAuth
 from api.ninja.orders import OrderLineOut, OrderOut
 from api.ninja.schemas import (
     AUTH_ERRORS,
@@ -39,7 +40,7 @@ from users.models import (
     User,
 )
 from users.selectors import auser_visible_to
-from users.services import token_issue, user_create
+from users.services import token_issue, token_revoke, user_create
 
 router = Router(tags=["users"])
 
@@ -216,3 +217,14 @@ async def token_create(request: HttpRequest, payload: TokenIn) -> dict[str, str]
     if not isinstance(user, User):
         raise AuthenticationError(message="Invalid email or password.")
     return {"token": await sync_to_async(token_issue)(user=user, client=payload.client)}
+
+
+@router.delete(
+    "/auth/token",
+    auth=[BearerAuth()],  # only a token can revoke itself: a session's DELETE is a 401
+    response={204: None, 401: DetailOut, 429: DetailOut},
+)
+async def token_delete(request: HttpRequest) -> Status[None]:
+    """Revoke the token that authenticates this request: its key stops working."""
+    await sync_to_async(token_revoke)(key=cast(str, bearer_key(request)))
+    return Status(204, None)

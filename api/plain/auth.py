@@ -18,10 +18,7 @@ def authenticate(request: HttpRequest) -> User | AnonymousUser:
     key = bearer_key(request)
     if key is None:
         return request.user
-    user = user_for_token(key=key) if key else None
-    if user is None:
-        raise not_authenticated("Invalid token.")
-    return user
+    return _token_user(user_for_token(key=key) if key else None)
 
 
 async def aauthenticate(request: HttpRequest) -> User | AnonymousUser:
@@ -29,7 +26,33 @@ async def aauthenticate(request: HttpRequest) -> User | AnonymousUser:
     key = bearer_key(request)
     if key is None:
         return await request.auser()
-    user = await auser_for_token(key=key) if key else None
+    return _token_user(await auser_for_token(key=key) if key else None)
+
+
+def authenticate_token(request: HttpRequest) -> tuple[User, str]:
+    """The bearer token's user and key, never the session's (`DELETE auth/token`).
+
+    Raises:
+        ApiError: 401 without a bearer token, or for one that names no active user.
+    """
+    key = _required_key(request)
+    return _token_user(user_for_token(key=key) if key else None), key
+
+
+async def aauthenticate_token(request: HttpRequest) -> tuple[User, str]:
+    """`authenticate_token` on the async ORM."""
+    key = _required_key(request)
+    return _token_user(await auser_for_token(key=key) if key else None), key
+
+
+def _required_key(request: HttpRequest) -> str:
+    key = bearer_key(request)
+    if key is None:
+        raise not_authenticated()
+    return key
+
+
+def _token_user(user: User | None) -> User:
     if user is None:
         raise not_authenticated("Invalid token.")
     return user

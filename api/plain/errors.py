@@ -43,8 +43,8 @@ def not_found() -> ApiError:
     return ApiError(404, "Not found.")
 
 
-def json_view[V: Callable[..., Any]](method: str) -> Callable[[V], V]:
-    """Serve one HTTP method, and answer every refusal as JSON.
+def json_view[V: Callable[..., Any]](*methods: str) -> Callable[[V], V]:
+    """Serve these HTTP methods (the view tells them apart), and answer every refusal as JSON.
 
     `ApiError` becomes its response, and a body over DATA_UPLOAD_MAX_MEMORY_SIZE (raised
     wherever `request.body` is first read) a 413. The view is exempt from Django's CSRF
@@ -53,12 +53,12 @@ def json_view[V: Callable[..., Any]](method: str) -> Callable[[V], V]:
     """
 
     def refuse(request: HttpRequest) -> JsonResponse | None:
-        if request.method == method:
+        if request.method in methods:
             return None
         return JsonResponse(
             {"detail": f'Method "{request.method}" not allowed.'},
             status=405,
-            headers={"Allow": method},
+            headers={"Allow": ", ".join(methods)},
         )
 
     def answer(error: Exception) -> JsonResponse:

@@ -17,9 +17,16 @@ from orders.contract import user_document, user_orders_document_of
 from orders.selectors import orders_of_customer
 from users.models import User
 from users.selectors import auser_visible_to, user_visible_to
-from users.services import token_issue, user_create
+from users.services import token_issue, token_revoke, user_create
 
-from .auth import aauthenticate, aenforce_session_csrf, authenticate, enforce_session_csrf
+from .auth import (
+    aauthenticate,
+    aauthenticate_token,
+    aenforce_session_csrf,
+    authenticate,
+    authenticate_token,
+    enforce_session_csrf,
+)
 from .bodies import read_json_object, validate_credentials, validate_sign_up
 from .errors import FieldErrors, json_view, not_authenticated, not_found
 from .throttles import athrottle, throttle
@@ -60,10 +67,15 @@ async def user_signup_async(request: HttpRequest) -> HttpResponse:
     return JsonResponse(user_document(user), status=201)
 
 
-@json_view("POST")
+@json_view("POST", "DELETE")
 async def token_async(request: HttpRequest) -> HttpResponse:
     """POST auth/token: a token for an email and password (one per client name), throttled by
-    the client's budget and the token rate."""
+    the client's budget and the token rate. DELETE: revoke the request's own token."""
+    if request.method == "DELETE":
+        viewer, key = await aauthenticate_token(request)
+        await athrottle(request, user=viewer)
+        await sync_to_async(token_revoke)(key=key)
+        return HttpResponse(status=204)
     await aenforce_session_csrf(request)
     await athrottle(request, user=await request.auser())
     await athrottle(request, "token")
@@ -110,10 +122,15 @@ def user_signup_sync(request: HttpRequest) -> HttpResponse:
     return JsonResponse(user_document(user), status=201)
 
 
-@json_view("POST")
+@json_view("POST", "DELETE")
 def token_sync(request: HttpRequest) -> HttpResponse:
     """POST auth/token: a token for an email and password (one per client name), throttled by
-    the client's budget and the token rate."""
+    the client's budget and the token rate. DELETE: revoke the request's own token."""
+    if request.method == "DELETE":
+        viewer, key = authenticate_token(request)
+        throttle(request, user=viewer)
+        token_revoke(key=key)
+        return HttpResponse(status=204)
     enforce_session_csrf(request)
     throttle(request, user=request.user)
     throttle(request, "token")

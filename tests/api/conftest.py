@@ -68,6 +68,9 @@ class Api:
             headers=self._headers(user, headers),
         )
 
+    def delete(self, path: str, *, headers: dict[str, str] | None = None) -> Any:
+        return self.client.delete(self.prefix + path, headers=headers)
+
     def patch(self, path: str, body: Any, *, user: User | None = None) -> Any:
         return self.client.patch(
             self.prefix + path,

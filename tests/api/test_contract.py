@@ -737,6 +737,31 @@ class TestTokens:
         assert self.reads(reader, customer, before) == 401
         assert self.reads(reader, customer, token_issue(user=customer, client="new")) == 200
 
+    def test_delete_revokes_the_token_it_is_sent_with(self, api, customer):
+        key = self.issue(api, customer)
+        other = self.issue(api, customer, client="laptop")
+        assert self.reads(api, customer, key) == 200
+
+        response = api.delete("auth/token", headers=bearer(key))
+
+        assert response.status_code == 204, response.content
+        assert response.content == b""
+        assert self.reads(api, customer, key) == 401
+        assert api.delete("auth/token", headers=bearer(key)).status_code == 401
+        # The user's other clients keep theirs.
+        assert self.reads(api, customer, other) == 200
+        assert list(Token.objects.values_list("client", flat=True)) == ["laptop"]
+
+    def test_delete_needs_a_token_not_a_session(self, api, customer):
+        key = token_issue(user=customer)
+        assert api.delete("auth/token").status_code == 401
+        assert api.delete("auth/token", headers=bearer("not-a-token")).status_code == 401
+        api.client.force_login(customer)
+        response = api.delete("auth/token")
+        assert response.status_code == 401, response.content
+        assert "detail" in response.json()
+        assert self.reads(api, customer, key) == 200
+
     def test_issuing_again_for_a_client_replaces_its_token(self, api, customer):
         first = self.issue(api, customer, client="cli")
         second = self.issue(api, customer, client="cli")

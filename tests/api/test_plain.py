@@ -221,7 +221,7 @@ class TestPlainSignUp:
     ("path", "method", "allowed"),
     [
         (path, method, allowed)
-        for path, allowed in [("users/", "POST"), ("auth/token", "POST")]
+        for path, allowed in [("users/", "POST"), ("auth/token", "POST, DELETE")]
         for method in ["get", "put", "patch", "delete"]
         if method.upper() not in allowed.split(", ")
     ],
@@ -537,7 +537,7 @@ class TestPlainAsyncUnderAsgi:
         assert response.status_code == 413
         assert not User.objects.exists()
 
-    def test_issues_a_token(self, customer):
+    def test_issues_and_revokes_a_token(self, customer):
         issued = async_to_sync(AsyncClient().post)(
             "/api/plain/async/auth/token",
             data={"email": customer.email, "password": DEFAULT_PASSWORD, "client": "asgi"},
@@ -547,6 +547,12 @@ class TestPlainAsyncUnderAsgi:
         headers = {"Authorization": f"Bearer {issued.json()['token']}"}
         url = f"/api/plain/async/users/{customer.pk}/orders"
         assert async_to_sync(AsyncClient().get)(url, headers=headers).status_code == 200
+
+        revoke = async_to_sync(AsyncClient().delete)
+        revoked = revoke("/api/plain/async/auth/token", headers=headers)
+
+        assert revoked.status_code == 204
+        assert async_to_sync(AsyncClient().get)(url, headers=headers).status_code == 401
 
     def test_lists_orders_for_the_session_and_the_token(self, customer):
         order = OrderFactory.create(customer=customer)

@@ -18,6 +18,7 @@ import contextvars
 import functools
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import ignored_auth
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory
+from users.models import User
 from users.services import token_issue
 from users.validators import is_unicode_text
 
@@ -59,13 +61,32 @@ STATEFUL = settings(
 )
 
 
+@dataclass(frozen=True)
+class StaffAuth:
+    """A staff member's bearer token for every generated call but those that revoke it."""
+
+    staff: User
+    authorization: str
+
+    def for_case(self, case: Any) -> str:
+        """`DELETE auth/token` revokes the token it is sent with: it gets a token of its own
+        (another client name, so the run's token is not replaced), and every later call of
+        the run keeps the shared one."""
+        if case.operation.method.upper() == "DELETE" and "/auth/token" in case.operation.path:
+            return f"Bearer {token_issue(user=self.staff, client='revoked-by-the-fuzzer')}"
+        return self.authorization
+
+    def headers(self, case: Any) -> dict[str, str]:
+        return {"Authorization": self.for_case(case)}
+
+
 @pytest.fixture
-def staff_headers(django_settings: Any) -> Iterator[dict[str, str]]:
+def staff_auth(django_settings: Any) -> Iterator[StaffAuth]:
     """A staff token, some data to find, and throttles out of the way of generated traffic."""
     staff = StaffFactory.create()
     product = ProductFactory.create(stock=1000)
     OrderFactory.create_batch(3, lines=[(product, 1)])
-    yield {"Authorization": f"Bearer {token_issue(user=staff)}"}
+    yield StaffAuth(staff, f"Bearer {token_issue(user=staff)}")
     cache.clear()
 
 
@@ -192,21 +213,23 @@ def note_auth_confirmed(case: Any, response: Any) -> None:
         AUTH_CONFIRMED.add(case.operation.label)
 
 
-def call_and_validate(case: Any, headers: dict[str, str]) -> None:
-    response = case.call_and_validate(headers=headers, excluded_checks=checks_to_skip(case))
+def call_and_validate(case: Any, auth: StaffAuth) -> None:
+    response = case.call_and_validate(
+        headers=auth.headers(case), excluded_checks=checks_to_skip(case)
+    )
     note_auth_confirmed(case, response)
 
 
 @drf.parametrize()
 @HYPOTHESIS
-def test_drf_operations_conform_to_their_schema(case: Any, staff_headers: dict[str, str]) -> None:
-    call_and_validate(case, staff_headers)
+def test_drf_operations_conform_to_their_schema(case: Any, staff_auth: StaffAuth) -> None:
+    call_and_validate(case, staff_auth)
 
 
 @ninja.parametrize()
 @HYPOTHESIS
-def test_ninja_operations_conform_to_their_schema(case: Any, staff_headers: dict[str, str]) -> None:
-    call_and_validate(case, staff_headers)
+def test_ninja_operations_conform_to_their_schema(case: Any, staff_auth: StaffAuth) -> None:
+    call_and_validate(case, staff_auth)
 
 
 # --- Stateful -----------------------------------------------------------------------------------
@@ -255,16 +278,17 @@ def test_the_state_machine_links_what_one_call_creates_to_the_next(style: str) -
 
 
 @pytest.mark.parametrize("style", ["drf", "ninja"])
-def test_linked_operations_conform_statefully(style: str, staff_headers: dict[str, str]) -> None:
+def test_linked_operations_conform_statefully(style: str, staff_auth: StaffAuth) -> None:
     schema = load_schema(style)
 
     # Registered as the schema's auth (not plain headers) so that schemathesis knows the token
     # is real: its `ignored_auth` check then also replays successful calls without a token and
-    # with a wrong one, and expects a 401 or 403.
-    @schema.auth()
+    # with a wrong one, and expects a 401 or 403. Asked for every call (no caching), so that a
+    # revoking call gets a token of its own.
+    @schema.auth(refresh_interval=None)
     class StaffToken:
         def get(self, case: Any, context: Any) -> str:
-            return staff_headers["Authorization"]
+            return staff_auth.for_case(case)
 
         def set(self, case: Any, data: str, context: Any) -> None:
             case.headers = {**(case.headers or {}), "Authorization": data}

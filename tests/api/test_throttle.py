@@ -95,6 +95,18 @@ class TestTheOpenSignUp:
 
 
 class TestTheTokenEndpoint:
+    def test_issuing_counts_the_token_rate_and_revoking_does_not(self, api, customer, settings):
+        with_rates(settings, token="2/min")
+        credentials = {"email": customer.email, "password": DEFAULT_PASSWORD}
+        first = api.post("auth/token", credentials)
+        assert first.status_code == 200, first.content
+        revoked = api.delete(
+            "auth/token", headers={"Authorization": f"Bearer {first.json()['token']}"}
+        )
+        assert revoked.status_code == 204
+        statuses = [api.post("auth/token", credentials).status_code for _ in range(2)]
+        assert statuses == [200, 429]
+
     def test_wrong_passwords_count_too(self, api, customer, settings):
         with_rates(settings, token="1/min")
         api.post("auth/token", {"email": customer.email, "password": "wrong"})
