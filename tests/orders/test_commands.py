@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from orders.factories import DEFAULT_PASSWORD, ProductFactory, UserFactory
 from orders.management.commands import cancel_stale_orders as cancel_module
-from orders.management.commands._durations import parse_duration
 from orders.management.commands.seed_demo import Plan
 from orders.models import Order, OrderEvent, Product
 from orders.services import order_transition
+from runtime.durations import format_duration, parse_duration
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -366,6 +366,16 @@ class TestCancelStaleOrders:
     )
     def test_understands_each_duration_unit(self, text: str, expected: timedelta) -> None:
         assert parse_duration(text) == expected
+
+    @pytest.mark.parametrize(
+        ("seconds", "text"),
+        [(45, "45s"), (90, "90s"), (1800, "30m"), (7200, "2h"), (86400, "1d"), (2592000, "30d")],
+    )
+    def test_shows_a_setting_in_the_largest_unit_that_divides_it(
+        self, seconds: int, text: str
+    ) -> None:
+        assert format_duration(seconds) == text
+        assert parse_duration(text).total_seconds() == seconds
 
     def test_rejects_a_duration_too_long_to_subtract(self) -> None:
         with pytest.raises(CommandError, match="too long"):

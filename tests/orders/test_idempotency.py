@@ -272,7 +272,7 @@ class TestPurgeIdempotencyKeys:
         assert f"Would remove key 'old\\nkey' of order #{expired.pk}" in out
         assert "'new'" not in out
         assert out.splitlines()[-1] == (
-            "Dry run: would remove 1 idempotency key(s) older than 24h (IDEMPOTENCY_KEY_TTL). "
+            "Dry run: would remove 1 idempotency key(s) older than 1d (IDEMPOTENCY_KEY_TTL). "
             "Nothing was changed."
         )
         assert list(Order.objects.order_by("pk").values()) == before
@@ -284,7 +284,7 @@ class TestPurgeIdempotencyKeys:
         fresh = Order.objects.get(pk=orders["fresh"].pk)
         assert f"Removed key 'old\\nkey' of order #{expired.pk}" in out
         assert out.splitlines()[-1] == (
-            "Removed 1 idempotency key(s) older than 24h (IDEMPOTENCY_KEY_TTL)."
+            "Removed 1 idempotency key(s) older than 1d (IDEMPOTENCY_KEY_TTL)."
         )
         assert (expired.idempotency_key, expired.request_fingerprint) == (None, "")
         assert expired.idempotency_response == ""
@@ -292,7 +292,7 @@ class TestPurgeIdempotencyKeys:
         assert (fresh.idempotency_key, bool(fresh.idempotency_response)) == ("new", True)
         assert Order.objects.count() == 3
         assert purge().splitlines() == [
-            "Removed 0 idempotency key(s) older than 24h (IDEMPOTENCY_KEY_TTL)."
+            "Removed 0 idempotency key(s) older than 1d (IDEMPOTENCY_KEY_TTL)."
         ]
 
 

@@ -11,9 +11,8 @@ from orders.exceptions import OrderError
 from orders.models import Order
 from orders.selectors import orders_stale_pending
 from orders.services import order_transition
-
-from ._durations import HELP as DURATION_HELP
-from ._durations import parse_duration
+from runtime.durations import HELP as DURATION_HELP
+from runtime.durations import parse_duration
 
 
 def _describe(order: Order) -> str:

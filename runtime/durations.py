@@ -1,7 +1,5 @@
-"""Parsing of the short durations operators type: `90s`, `30m`, `24h`, `7d`, `2w`.
-
-A leading underscore keeps Django from offering this module as a command.
-"""
+"""The short durations operators type and read: `90s`, `30m`, `24h`, `7d`, `2w` (the
+management commands' arguments and messages)."""
 
 import re
 from datetime import timedelta
@@ -35,3 +33,13 @@ def parse_duration(text: str) -> timedelta:
         return amount * UNITS[match["unit"]]
     except OverflowError:
         raise ValueError(f"Invalid duration {text!r}: it is too long.") from None
+
+
+def format_duration(seconds: int) -> str:
+    """`86400` -> `24h`, `2592000` -> `30d`: in the largest unit up to days that divides it (as
+    operators type it); weeks are left to the reader."""
+    for unit in ("d", "h", "m"):
+        size = int(UNITS[unit].total_seconds())
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
