@@ -50,7 +50,8 @@ LIVE_POSTGRES_AND_REDIS = [
     pytest.mark.skipif(not REDIS_URL, reason="needs a Redis server: set REDIS_URL (CI does)"),
     pytest.mark.django_db(transaction=True),
 ]
-# A second process on the test database (PostgreSQL: it cannot see SQLite's in-memory one).
+# Tests whose commits another connection must see: a second process or thread on the test
+# database (PostgreSQL: none can see SQLite's in-memory one), or PostgreSQL's own behaviour.
 LIVE_POSTGRES = [
     pytest.mark.postgres,
     pytest.mark.skipif(

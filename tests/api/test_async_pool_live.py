@@ -9,22 +9,14 @@ against DRF's answer and the contract's refusals.
 from pathlib import Path
 from typing import Any
 
-import pytest
-from django.db import connection
 from django.utils import timezone
 
 from orders.factories import OrderFactory, ProductFactory, StaffFactory, UserFactory
-from tests.servers import UvicornProcess, live_server, request
+from tests.servers import LIVE_POSTGRES, UvicornProcess, live_server, request
 from users.models import Token, token_lifetime
 from users.services import token_issue, token_revoke
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES
 
 ASYNC_STYLES = ["/api/fast/", "/api/ninja/", "/api/plain/async/"]
 

@@ -3,18 +3,10 @@
 import asyncio
 from typing import Any
 
-import pytest
-from django.db import connection
-
 from runtime import asyncdb
+from tests.servers import LIVE_POSTGRES
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES
 
 
 async def backend_pid(conn: Any) -> int:

@@ -12,22 +12,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
-from django.db import connection
-
 from orders.factories import ProductFactory
 from orders.models import Order, OrderEvent, OrderLine
-from tests.servers import UvicornProcess, request, spawn_live
+from tests.servers import LIVE_POSTGRES, UvicornProcess, request, spawn_live
 from users.models import User
 from users.services import token_issue
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES
 
 CLIENTS = 30
 KILL_AFTER = 5  # answers back before the worker is killed

@@ -23,14 +23,9 @@ from orders.exceptions import (
 from orders.factories import OrderFactory, ProductFactory, UserFactory
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import LineItem, order_place, order_transition
+from tests.servers import LIVE_POSTGRES
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES
 
 # Long enough for a loaded CI machine, short enough that a deadlocked test fails instead of hanging.
 TIMEOUT = 60

@@ -30,13 +30,7 @@ from tests import servers
 from tests.servers import UvicornProcess, post_json
 from users.services import token_issue
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = servers.LIVE_POSTGRES
 
 STYLES = ("/api/drf/", "/api/ninja/")
 CLIENTS = 50

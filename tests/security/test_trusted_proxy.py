@@ -11,17 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
-from tests.servers import UvicornProcess, production_server, request
+from tests.servers import LIVE_POSTGRES, UvicornProcess, production_server, request
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES
 
 RATE = 3
 # The plain-HTTP requests below reach the views: the HTTPS redirect is off, as when a proxy

@@ -5,22 +5,14 @@ test_concurrency.py). The unique (user, client) constraint decides: no call fail
 remains, and its key is the one that works.
 """
 
-import pytest
-from django.db import connection
-
 from orders.factories import UserFactory
 from tests.orders.test_concurrency import run_concurrently
+from tests.servers import LIVE_POSTGRES
 from users.models import Token
 from users.selectors import user_for_token
 from users.services import token_issue
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (set DATABASE_URL)"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = LIVE_POSTGRES
 
 
 def test_racing_issues_for_one_client_name_leave_one_working_token():
