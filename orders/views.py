@@ -406,14 +406,16 @@ CATALOGUE_PAGE_SIZE = 20
 def catalogue_page(request: HttpRequest) -> HttpResponse:
     """The products for sale, searched by name or SKU, a page at a time."""
     search = CatalogueSearchForm(request.GET)
-    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
-    products = products_for_sale(query=query) if search.is_valid() else products_for_sale()[:0]
+    valid = search.is_valid()
+    query = search.cleaned_data["q"].strip() if valid else ""
+    # A search that cannot run (a NUL, say) shows its error over an empty page.
+    products = products_for_sale(query=query) if valid else products_for_sale().none()
     page = Paginator(products, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "orders/catalogue.html",
         {"search": search, "query": query, "page": page},
-        status=200 if search.is_valid() else 400,
+        status=200 if valid else 400,
     )
 
 
