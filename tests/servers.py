@@ -366,7 +366,8 @@ def live_server(
 
 
 def production_server(log_dir: Path, **env: str) -> AbstractContextManager[UvicornProcess]:
-    """`live_server` running the README's production command (debug off, one worker)."""
+    """`live_server` running the README's production command (debug off, one worker) on the
+    test database; `production_site` runs the README's whole production steps on its own."""
     return _serving(
         _spawn_on_test_database(
             log_dir, env, application="config.asgi:application", production=True
@@ -476,8 +477,7 @@ def production_site(root: Path) -> Iterator[ProductionSite]:
     env = {
         **inherited_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        **PRODUCTION_ENV,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": f"sqlite:///{root / 'db.sqlite3'}",
         "DJANGO_STATIC_ROOT": str(root / "static"),
@@ -489,11 +489,8 @@ def production_site(root: Path) -> Iterator[ProductionSite]:
     manage(env, "migrate", "--noinput", "-v", "0")
     seed = json.loads(manage(env, "shell", "-c", SEED).splitlines()[-1])
     server = UvicornProcess.spawn(env, root / "uvicorn.log", port=port, production=True)
-    try:
-        server.wait_until_serving()
+    with _serving(server):
         yield ProductionSite(server=server, static_root=root / "static", seed=seed)
-    finally:
-        server.stop()
 
 
 @contextmanager
