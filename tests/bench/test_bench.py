@@ -482,7 +482,8 @@ class TestProfile:
         with django_db_blocker.unblock():
             call_command(
                 "bench", "--profile", name, "--requests", "30",
-                "--database-url", configured_database_url(),
+                # Every function: in the top 40 alone the handler's rank varies with the timing.
+                "--lines", "1000", "--database-url", configured_database_url(),
             )  # fmt: skip
         report = capsys.readouterr().out
         assert f"{name}: 30 requests of " in report

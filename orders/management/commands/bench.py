@@ -117,6 +117,12 @@ class Command(BaseCommand):
             default="cumulative",
             help="How --profile orders cProfile's functions.",
         )
+        parser.add_argument(
+            "--lines",
+            type=int,
+            default=40,
+            help="How many of cProfile's functions --profile prints.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         database_url = options["database_url"] or configured_database_url()
@@ -182,7 +188,7 @@ class Command(BaseCommand):
         ]
         command = [
             *(sys.executable, "-m", "bench.profile", name, customer.path, customer.token),
-            *(str(options["requests"]), "40", options["sort"]),
+            *(str(options["requests"]), str(options["lines"]), options["sort"]),
         ]
         result = subprocess.run(  # noqa: S603 (our interpreter, our module)
             command,
