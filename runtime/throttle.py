@@ -65,10 +65,13 @@ def rate(scope: str) -> Rate | None:
 
 @dataclass(frozen=True, slots=True)
 class Throttled:
-    """A refusal: the client may try again after `retry_after` seconds."""
+    """A refusal: the client may try again after `retry_after` seconds. `first` marks the
+    window's first refusal (one hit past the limit), once per window whatever the number of
+    processes: the count is one atomic increment."""
 
     scope: str
     retry_after: int
+    first: bool = False
 
     @property
     def detail(self) -> str:
@@ -85,7 +88,7 @@ def _window(scope: str, ident: str) -> _Steps:
     if scope_rate is None:
         return None
     limit, seconds = scope_rate.limit, scope_rate.seconds
-    counter = f"throttle:{scope}:{ident}"
+    counter = _counter(scope, ident)
     opened = f"{counter}:opened"
     now = time.time()
     if (yield ("add", counter, 1, seconds)):  # the first request opens the window
@@ -99,7 +102,15 @@ def _window(scope: str, ident: str) -> _Steps:
     if count <= limit:
         return None
     started = yield ("get", opened, now)
-    return Throttled(scope=scope, retry_after=max(1, math.ceil(started + seconds - now)))
+    return Throttled(
+        scope=scope,
+        retry_after=max(1, math.ceil(started + seconds - now)),
+        first=count == limit + 1,
+    )
+
+
+def _counter(scope: str, ident: str) -> str:
+    return f"throttle:{scope}:{ident}"
 
 
 def _incr_or_none(incr: Callable[[str], int], key: str) -> int | None:
@@ -152,3 +163,14 @@ async def ahit(scope: str, ident: str) -> Throttled | None:
     except CACHE_ERRORS as error:
         _counters_unavailable(scope, error)
         return None
+
+
+def reset(scope: str, ident: str) -> None:
+    """Close `ident`'s window in `scope`: its next hit opens a new one (staff lifting a lockout).
+
+    Raises:
+        redis.exceptions.RedisError, OSError: the counters are unavailable (the caller says so:
+            unlike a hit, a reset that did nothing must not pass for done).
+    """
+    counter = _counter(scope, ident)
+    cache.delete_many([counter, f"{counter}:opened"])

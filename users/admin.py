@@ -1,14 +1,17 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import formats, timezone
 
 from runtime.admin_lookups import BoundedLookups
-from users.models import Token, User
+from runtime.throttle import CACHE_ERRORS
+from users.models import LoginLockout, Token, User
+from users.services import login_unlock
 
 
 class UserCreateForm(AdminUserCreationForm):
@@ -82,3 +85,60 @@ class UserAdmin(BoundedLookups[User], BaseUserAdmin):
     ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
         # A user being added has no tokens yet.
         return [] if obj is None else [TokenInline]
+
+
+class ActiveLockoutFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("active", "Locked now"), ("over", "Over")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.filter(until__gt=now)
+        if self.value() == "over":
+            return queryset.filter(until__lte=now)
+        return queryset
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(BoundedLookups[LoginLockout], admin.ModelAdmin[LoginLockout]):
+    """Password-login lockouts (users.backends), newest first: who, since when, until when.
+    Staff lift one early with the "Unlock" action; the record stays, naming who lifted it."""
+
+    list_display = ("who", "kind", "locked_at", "until", "locked_now", "unlocked_by")
+    list_filter = (ActiveLockoutFilter, "kind")
+    search_fields = ("who",)
+    readonly_fields = ("kind", "who", "locked_at", "until", "unlocked_by")
+    fields = readonly_fields
+    date_hierarchy = "locked_at"
+    actions = ["unlock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # written by the login throttle only
+
+    @admin.display(boolean=True, description="locked now")
+    def locked_now(self, lockout: LoginLockout) -> bool:
+        return lockout.active
+
+    @admin.action(description="Unlock: let them try again now", permissions=["change"])
+    def unlock(self, request: HttpRequest, queryset: QuerySet[LoginLockout]) -> None:
+        actor = cast(User, request.user)  # the admin is for staff users
+        lifted = over = 0
+        try:
+            for lockout in queryset:
+                if login_unlock(lockout=lockout, actor=actor):
+                    lifted += 1
+                else:
+                    over += 1
+        except CACHE_ERRORS:
+            self.message_user(
+                request,
+                "The login throttle's counters are unavailable (Redis): the rest stay locked.",
+                messages.ERROR,
+            )
+        self.message_user(request, f"Unlocked {lifted} lockout(s).", messages.SUCCESS)
+        if over:
+            self.message_user(request, f"{over} lockout(s) were over already.", messages.WARNING)

@@ -148,6 +148,48 @@ class Token(models.Model):
         return self.created_at + token_lifetime()
 
 
+class LoginLockout(models.Model):
+    """A password-login lockout, for staff to see and lift (`users.backends`).
+
+    Written once per lockout, at the attempt that first passes the `login` rate: per account
+    (the email typed, whoever it belongs to) or per client address. The lockout itself is the
+    throttle's counter in the cache; this row is its record. It is over at `until`, or when
+    staff unlock it (`users.services.login_unlock`: the counter is reset).
+    """
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", "account"
+        ADDRESS = "address", "client address"
+
+    kind = models.CharField(max_length=7, choices=Kind)
+    who = models.CharField(
+        max_length=EMAIL_MAX_LENGTH, help_text="The email typed, or the client's address."
+    )
+    # The throttle's identity (`users.backends`): the account's is hashed.
+    ident = models.CharField(max_length=100, editable=False)
+    locked_at = models.DateTimeField(default=timezone.now)
+    until = models.DateTimeField(help_text="When the lockout ends by itself.")
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The staff member who lifted it early, if any.",
+    )
+
+    class Meta:
+        ordering = ["-locked_at", "-pk"]
+        indexes = [models.Index(fields=["who"]), models.Index(fields=["until"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.who}"
+
+    @property
+    def active(self) -> bool:
+        return self.until > timezone.now()
+
+
 def token_lifetime() -> timedelta:
     """How long a token authenticates after it is issued (`settings.API_TOKEN_LIFETIME`)."""
     return timedelta(seconds=settings.API_TOKEN_LIFETIME)

@@ -1,17 +1,29 @@
-"""Writes of the users app: sign-up and API tokens."""
+"""Writes of the users app: sign-up, API tokens and login lockouts."""
 
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import DEFAULT_CLIENT_NAME, Token, User, token_lifetime
+from runtime import throttle
+
+from .models import (
+    DEFAULT_CLIENT_NAME,
+    EMAIL_MAX_LENGTH,
+    LoginLockout,
+    Token,
+    User,
+    token_lifetime,
+)
+
+# The throttle scope of password logins (`users.backends`; the rate is API_THROTTLE_LOGIN).
+LOGIN_SCOPE = "login"
 
 
 def token_digest(key: str) -> str:
@@ -130,3 +142,51 @@ def tokens_purge_expired(
         # Filtered again by age: a token issued meanwhile (the same user and client) is new.
         expired.delete()
     return found
+
+
+def _lockout(*, kind: str, who: str, ident: str, retry_after: int) -> LoginLockout:
+    now = timezone.now()
+    # `who` is what a client typed: a text column takes no NUL and no lone surrogate.
+    storable = who.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    return LoginLockout(
+        kind=kind,
+        who=storable[:EMAIL_MAX_LENGTH],
+        ident=ident,
+        locked_at=now,
+        until=now + timedelta(seconds=retry_after),
+    )
+
+
+def login_lockout_record(*, kind: str, who: str, ident: str, retry_after: int) -> LoginLockout:
+    """Record that `who` (an account's email or an address; `kind`) is locked out of password
+    logins for `retry_after` seconds, under the throttle identity `ident`."""
+    lockout = _lockout(kind=kind, who=who, ident=ident, retry_after=retry_after)
+    lockout.save()
+    return lockout
+
+
+async def alogin_lockout_record(
+    *, kind: str, who: str, ident: str, retry_after: int
+) -> LoginLockout:
+    """`login_lockout_record` for async code (ninja's `auth/token`)."""
+    lockout = _lockout(kind=kind, who=who, ident=ident, retry_after=retry_after)
+    await lockout.asave()
+    return lockout
+
+
+def login_unlock(*, lockout: LoginLockout, actor: User) -> bool:
+    """Lift a lockout now: the throttle's count for it starts again, and the record says who
+    lifted it. An expired lockout is left as it is (False): its identity may be counting a new
+    window, which has a record of its own once it locks.
+
+    Raises:
+        redis.exceptions.RedisError, OSError: the throttle's counters are unavailable; nothing
+            is changed.
+    """
+    if not lockout.active:
+        return False
+    throttle.reset(LOGIN_SCOPE, lockout.ident)
+    lockout.until = timezone.now()
+    lockout.unlocked_by = actor
+    lockout.save(update_fields=["until", "unlocked_by"])
+    return True
