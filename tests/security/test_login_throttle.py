@@ -135,7 +135,9 @@ def test_auth_token_records_its_lockouts_too(client, customer, style, settings):
     api = Api(style, client)
     for _ in range(RATE + 2):
         api.post("auth/token", {"email": customer.email, "password": "x"})
+    right = api.post("auth/token", {"email": customer.email, "password": DEFAULT_PASSWORD})
 
+    assert right.status_code == 401
     assert lockouts() == [("account", customer.email, True), ("address", "127.0.0.1", True)]
 
 
