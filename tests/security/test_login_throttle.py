@@ -3,6 +3,7 @@ per client address, the right password refused too once past the rate, and the l
 to the user, logged, and recorded for staff to see and lift in the admin (users/backends.py)."""
 
 import logging
+import re
 import uuid
 from datetime import timedelta
 
@@ -227,3 +228,24 @@ def test_unlocking_resets_the_count_every_worker_shares_in_redis(client, custome
         reverse("login"), {"username": customer.email, "password": DEFAULT_PASSWORD}
     )
     assert right.status_code == 302
+
+
+def test_the_admin_index_counts_the_lockouts_in_force(client, customer, admin):
+    lock_out(client, customer.email)
+    LoginLockout.objects.create(
+        kind="account", who="over@example.com", ident="account:over", until=timezone.now()
+    )
+    client.force_login(admin)
+
+    page = client.get("/admin/").content.decode()
+
+    assert re.search(r'data-figure="lockouts"><a href="[^"]*\?state=active">2 locked now<', page)
+
+
+def test_the_admin_index_leaves_the_lockouts_out_for_staff_who_may_not_see_them(client, staff):
+    client.force_login(staff)
+
+    page = client.get("/admin/").content.decode()
+
+    assert 'data-figure="today-orders"' in page
+    assert 'data-figure="lockouts"' not in page

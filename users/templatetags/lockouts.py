@@ -1,0 +1,15 @@
+"""`{% login_lockouts_now as count %}`: the password-login lockouts in force (users.backends),
+for the admin index."""
+
+from django import template
+from django.utils import timezone
+
+from users.models import LoginLockout
+
+register = template.Library()
+
+
+@register.simple_tag
+def login_lockouts_now() -> int:
+    """How many lockouts are in force now: one query."""
+    return LoginLockout.objects.filter(until__gt=timezone.now()).count()
