@@ -10,7 +10,7 @@ from django.utils import formats, timezone
 
 from runtime.admin_lookups import BoundedLookups
 from runtime.throttle import CACHE_ERRORS
-from users.models import LoginLockout, Token, User
+from users.models import LoginLockout, LoginLockoutQuerySet, Token, User
 from users.services import login_unlock
 
 
@@ -95,12 +95,12 @@ class ActiveLockoutFilter(admin.SimpleListFilter):
         return [("active", "Locked now"), ("over", "Over")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        now = timezone.now()
+        lockouts = cast(LoginLockoutQuerySet, queryset)  # the admin's: LoginLockout.objects'
         if self.value() == "active":
-            return queryset.filter(until__gt=now)
+            return lockouts.in_force()
         if self.value() == "over":
-            return queryset.filter(until__lte=now)
-        return queryset
+            return lockouts.over()
+        return lockouts
 
 
 @admin.register(LoginLockout)

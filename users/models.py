@@ -148,6 +148,17 @@ class Token(models.Model):
         return self.created_at + token_lifetime()
 
 
+class LoginLockoutQuerySet(models.QuerySet["LoginLockout"]):
+    """The one rule of a lockout in force: its `until` is still ahead (`LoginLockout.active`
+    for one row)."""
+
+    def in_force(self) -> "LoginLockoutQuerySet":
+        return self.filter(until__gt=timezone.now())
+
+    def over(self) -> "LoginLockoutQuerySet":
+        return self.filter(until__lte=timezone.now())
+
+
 class LoginLockout(models.Model):
     """A password-login lockout, for staff to see and lift (`users.backends`).
 
@@ -177,6 +188,8 @@ class LoginLockout(models.Model):
         related_name="+",
         help_text="The staff member who lifted it early, if any.",
     )
+
+    objects = LoginLockoutQuerySet.as_manager()
 
     class Meta:
         ordering = ["-locked_at", "-pk"]

@@ -2,7 +2,6 @@
 for the admin index."""
 
 from django import template
-from django.utils import timezone
 
 from users.models import LoginLockout
 
@@ -12,4 +11,4 @@ register = template.Library()
 @register.simple_tag
 def login_lockouts_now() -> int:
     """How many lockouts are in force now: one query."""
-    return LoginLockout.objects.filter(until__gt=timezone.now()).count()
+    return LoginLockout.objects.in_force().count()
